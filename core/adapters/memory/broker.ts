@@ -1,0 +1,64 @@
+import type {
+  InboundJob,
+  InboundReply,
+  JobPublisher,
+  JobSource,
+  OutboundJob,
+  ReplyPublisher,
+  ReplySource,
+  Settlement,
+} from '../../ports.js';
+import { MemoryQueue } from './queue.js';
+
+/**
+ * The embedded mode's stand-in for RabbitMQ's job queues. Messages pass through JSON, as they
+ * would over the wire, so sender and receiver never share references.
+ */
+export class MemoryJobQueue implements JobPublisher, JobSource {
+  readonly queue: MemoryQueue;
+
+  constructor(
+    private readonly jobTypes: ReadonlySet<string>,
+    concurrency: number,
+  ) {
+    this.queue = new MemoryQueue(concurrency);
+  }
+
+  async publish(job: OutboundJob): Promise<void> {
+    if (!this.jobTypes.has(job.type)) throw new Error(`no queue for job type ${job.type}`);
+    this.queue.push({ requestId: job.requestId, type: job.type, replyTo: 'front_queue', attempt: 1, body: overTheWire(job.input) });
+  }
+
+  async start(handle: (job: InboundJob) => Promise<Settlement>): Promise<void> {
+    this.queue.consume(handle);
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+}
+
+/** The embedded mode's stand-in for `front_queue`. */
+export class MemoryReplyQueue implements ReplyPublisher, ReplySource {
+  readonly queue: MemoryQueue;
+
+  constructor(concurrency: number) {
+    this.queue = new MemoryQueue(concurrency);
+  }
+
+  async publish(requestId: string, _replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
+    this.queue.push({ requestId, type: event.event, replyTo: undefined, attempt: 1, body: overTheWire(event) });
+  }
+
+  async start(handle: (reply: InboundReply) => Promise<Settlement>): Promise<void> {
+    this.queue.consume(handle);
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+}
+
+function overTheWire(value: unknown) {
+  return { json: true as const, value: JSON.parse(JSON.stringify(value ?? null)) as unknown };
+}

@@ -1,0 +1,81 @@
+import type { JobEvent } from '../../events.js';
+import { QUEUED_EVENT, compareEventIds, isFinalEvent } from '../../events.js';
+import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
+import type { AppendOutcome, EventFeed, JobStore } from '../../ports.js';
+
+interface Entry {
+  fields: Record<string, string>;
+  events: JobEvent[];
+  expiresAt: number;
+}
+
+/** The embedded mode's job records, event logs and live feed, with the same rules as the Redis script. */
+export class MemoryJobStore implements JobStore, EventFeed {
+  private readonly entries = new Map<string, Entry>();
+  private readonly subscribed = new Set<string>();
+  private listener: (requestId: string, event: JobEvent) => void = () => {};
+
+  constructor(private readonly ttlSeconds: number) {}
+
+  async create(requestId: string, type: string, now: Date): Promise<void> {
+    const at = now.toISOString();
+    this.entries.set(requestId, {
+      fields: { type, status: 'queued', created_at: at, updated_at: at, last_id: QUEUED_EVENT.id, final: '0' },
+      events: [QUEUED_EVENT],
+      expiresAt: now.getTime() + this.ttlSeconds * 1000,
+    });
+  }
+
+  async remove(requestId: string): Promise<void> {
+    this.entries.delete(requestId);
+  }
+
+  async append(requestId: string, event: JobEvent, now: Date): Promise<AppendOutcome> {
+    const entry = this.live(requestId);
+    if (!entry) return 'unknown-job';
+    if (entry.fields.final === '1') return 'after-final';
+    if (compareEventIds(event.id, entry.fields.last_id!) <= 0) return 'duplicate';
+    entry.events.push(event);
+    Object.assign(entry.fields, recordChangesFor(event), {
+      last_id: event.id,
+      final: isFinalEvent(event.event) ? '1' : '0',
+      updated_at: now.toISOString(),
+    });
+    entry.expiresAt = now.getTime() + this.ttlSeconds * 1000;
+    if (this.subscribed.has(requestId)) this.listener(requestId, event);
+    return 'appended';
+  }
+
+  async get(requestId: string): Promise<JobRecord | undefined> {
+    const entry = this.live(requestId);
+    return entry && recordFromFields(requestId, entry.fields);
+  }
+
+  async read(requestId: string, afterId: string | undefined) {
+    const entry = this.live(requestId);
+    if (!entry) return { record: undefined, events: [] };
+    const events = afterId ? entry.events.filter((e) => compareEventIds(e.id, afterId) > 0) : [...entry.events];
+    return { record: recordFromFields(requestId, entry.fields), events };
+  }
+
+  async subscribe(requestId: string): Promise<void> {
+    this.subscribed.add(requestId);
+  }
+
+  async unsubscribe(requestId: string): Promise<void> {
+    this.subscribed.delete(requestId);
+  }
+
+  onEvent(listener: (requestId: string, event: JobEvent) => void): void {
+    this.listener = listener;
+  }
+
+  private live(requestId: string): Entry | undefined {
+    const entry = this.entries.get(requestId);
+    if (entry && entry.expiresAt < Date.now()) {
+      this.entries.delete(requestId);
+      return undefined;
+    }
+    return entry;
+  }
+}

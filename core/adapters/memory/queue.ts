@@ -1,0 +1,68 @@
+import type { DecodedBody, Settlement } from '../../ports.js';
+
+export interface QueuedMessage {
+  requestId: string | undefined;
+  type: string | undefined;
+  replyTo: string | undefined;
+  attempt: number;
+  body: DecodedBody;
+}
+
+export interface DeadLetter {
+  message: QueuedMessage;
+  reason: string;
+}
+
+/** A single-process work queue with bounded concurrency and explicit settlement. */
+export class MemoryQueue {
+  private readonly waiting: QueuedMessage[] = [];
+  private inFlight = 0;
+  private handler: ((message: QueuedMessage) => Promise<Settlement>) | undefined;
+  private idle: (() => void) | undefined;
+  readonly deadLetters: DeadLetter[] = [];
+
+  constructor(private readonly concurrency: number) {}
+
+  push(message: QueuedMessage): void {
+    this.waiting.push(message);
+    this.pump();
+  }
+
+  consume(handler: (message: QueuedMessage) => Promise<Settlement>): void {
+    this.handler = handler;
+    this.pump();
+  }
+
+  /** Stops handing out messages and waits for those in hand. */
+  async stop(): Promise<void> {
+    this.handler = undefined;
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => (this.idle = resolve));
+  }
+
+  get depth(): number {
+    return this.waiting.length;
+  }
+
+  private pump(): void {
+    while (this.handler && this.inFlight < this.concurrency && this.waiting.length > 0) {
+      const message = this.waiting.shift()!;
+      this.inFlight++;
+      void this.run(this.handler, message);
+    }
+  }
+
+  private async run(handler: (message: QueuedMessage) => Promise<Settlement>, message: QueuedMessage): Promise<void> {
+    let settlement: Settlement;
+    try {
+      settlement = await handler(message);
+    } catch (err) {
+      settlement = { kind: 'dead-letter', reason: `consumer_error: ${(err as Error).message}` };
+    }
+    if (settlement.kind === 'requeue') this.waiting.push(message);
+    else if (settlement.kind === 'dead-letter') this.deadLetters.push({ message, reason: settlement.reason });
+    this.inFlight--;
+    if (this.inFlight === 0 && this.idle) this.idle();
+    queueMicrotask(() => this.pump());
+  }
+}

@@ -1,0 +1,14 @@
+import type { RegisteredUser, UserStore } from '../../ports.js';
+
+export class MemoryUserStore implements UserStore {
+  private readonly byEmail = new Map<string, RegisteredUser & { requestId: string }>();
+
+  async register(requestId: string, name: string, email: string): Promise<RegisteredUser | 'taken'> {
+    const key = email.toLowerCase();
+    const existing = this.byEmail.get(key);
+    if (existing && existing.requestId !== requestId) return 'taken';
+    const user = existing ?? { user_id: crypto.randomUUID(), name, email, requestId };
+    this.byEmail.set(key, user);
+    return { user_id: user.user_id, name: user.name, email: user.email };
+  }
+}

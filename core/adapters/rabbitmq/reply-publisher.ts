@@ -1,0 +1,35 @@
+import type { Connection, Publisher } from 'rabbitmq-client';
+import type { Closable, ReplyPublisher } from '../../ports.js';
+import { REPLY_QUEUE, workQueue } from './topology.js';
+
+/** Sends a job's events to its `reply_to` queue, persistent and confirmed, in order. */
+export class RabbitReplyPublisher implements ReplyPublisher, Closable {
+  private readonly publisher: Publisher;
+
+  constructor(connection: Connection, deliveryLimit: number) {
+    this.publisher = connection.createPublisher({
+      confirm: true,
+      maxAttempts: 3,
+      queues: [workQueue(REPLY_QUEUE, deliveryLimit)],
+    });
+  }
+
+  async publish(requestId: string, replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
+    await this.publisher.send(
+      {
+        exchange: '',
+        routingKey: replyTo,
+        durable: true,
+        correlationId: requestId,
+        messageId: `${requestId}/${event.id}`,
+        type: event.event,
+        contentType: 'application/json',
+      },
+      Buffer.from(JSON.stringify(event)),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.publisher.close();
+  }
+}

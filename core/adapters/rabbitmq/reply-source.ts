@@ -1,0 +1,49 @@
+import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from 'rabbitmq-client';
+import type { InboundReply, ReplySource, Settlement } from '../../ports.js';
+import { decodeBody } from './body.js';
+import { sendToDeadLetters } from './dead-letters.js';
+import { REPLY_QUEUE, workQueue } from './topology.js';
+
+/** One competing consumer of `front_queue` per web process. */
+export class RabbitReplySource implements ReplySource {
+  private consumer: Consumer | undefined;
+  private readonly deadLetters: Publisher;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly options: { prefetch: number; deliveryLimit: number },
+  ) {
+    this.deadLetters = connection.createPublisher({ confirm: true, maxAttempts: 3 });
+  }
+
+  async start(handle: (reply: InboundReply) => Promise<Settlement>): Promise<void> {
+    const { prefetch, deliveryLimit } = this.options;
+    const consumer = this.connection.createConsumer(
+      {
+        queue: REPLY_QUEUE,
+        queueOptions: workQueue(REPLY_QUEUE, deliveryLimit),
+        qos: { prefetchCount: prefetch },
+        concurrency: prefetch,
+        requeue: false,
+      },
+      async (msg) => this.settle(msg, await handle(toInboundReply(msg))),
+    );
+    this.consumer = consumer;
+    await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
+  }
+
+  private async settle(msg: AsyncMessage, settlement: Settlement): Promise<ConsumerStatus> {
+    if (settlement.kind === 'requeue') return ConsumerStatus.REQUEUE;
+    if (settlement.kind === 'dead-letter') await sendToDeadLetters(this.deadLetters, msg, settlement.reason, REPLY_QUEUE);
+    return ConsumerStatus.ACK;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.close();
+    await this.deadLetters.close();
+  }
+}
+
+function toInboundReply(msg: AsyncMessage): InboundReply {
+  return { requestId: msg.correlationId || undefined, body: decodeBody(msg.body, msg.contentType) };
+}

@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import { isEventName, type JobEvent } from '../../events.js';
+import type { EventFeed } from '../../ports.js';
+import type { RedisKeys } from './keys.js';
+
+/**
+ * Live events through Redis pub/sub on one dedicated connection per process, subscribed only
+ * to the requests this process streams. ioredis re-subscribes by itself after a reconnect.
+ */
+export class RedisEventFeed implements EventFeed {
+  private listener: (requestId: string, event: JobEvent) => void = () => {};
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly keys: RedisKeys,
+  ) {
+    subscriber.on('message', (channel: string, message: string) => {
+      const requestId = this.keys.requestIdOfChannel(channel);
+      const event = requestId ? decodeNotification(message) : undefined;
+      if (requestId && event) this.listener(requestId, event);
+    });
+  }
+
+  onEvent(listener: (requestId: string, event: JobEvent) => void): void {
+    this.listener = listener;
+  }
+
+  async subscribe(requestId: string): Promise<void> {
+    await this.subscriber.subscribe(this.keys.channel(requestId));
+  }
+
+  async unsubscribe(requestId: string): Promise<void> {
+    await this.subscriber.unsubscribe(this.keys.channel(requestId));
+  }
+}
+
+/** The append script publishes `id\nevent\ndata`, so no JSON is parsed on the way to the socket. */
+export function decodeNotification(message: string): JobEvent | undefined {
+  const first = message.indexOf('\n');
+  const second = message.indexOf('\n', first + 1);
+  if (first < 0 || second < 0) return undefined;
+  const event = message.slice(first + 1, second);
+  if (!isEventName(event)) return undefined;
+  return { id: message.slice(0, first), event, data: message.slice(second + 1) };
+}

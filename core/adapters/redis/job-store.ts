@@ -1,0 +1,93 @@
+import type { Redis } from 'ioredis';
+import type { JobEvent, EventName } from '../../events.js';
+import { QUEUED_EVENT, isFinalEvent } from '../../events.js';
+import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
+import type { AppendOutcome, HealthCheck, JobStore } from '../../ports.js';
+import appendEventLua from './append-event.lua.js';
+import { RedisKeys } from './keys.js';
+
+type RedisWithScripts = Redis & {
+  relayAppendEvent(job: string, log: string, channel: string, ...args: string[]): Promise<AppendOutcome>;
+};
+
+/** Job records as hashes and event logs as Redis Streams whose entry ids are the event ids. */
+export class RedisJobStore implements JobStore, HealthCheck {
+  private readonly redis: RedisWithScripts;
+
+  constructor(
+    redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly ttlSeconds: number,
+  ) {
+    redis.defineCommand('relayAppendEvent', { numberOfKeys: 3, lua: appendEventLua });
+    this.redis = redis as RedisWithScripts;
+  }
+
+  async create(requestId: string, type: string, now: Date): Promise<void> {
+    const at = now.toISOString();
+    const job = this.keys.job(requestId);
+    const log = this.keys.log(requestId);
+    const results = await this.redis
+      .multi()
+      .hset(job, { type, status: 'queued', created_at: at, updated_at: at, last_id: QUEUED_EVENT.id, final: '0' })
+      .xadd(log, QUEUED_EVENT.id, 'e', QUEUED_EVENT.event, 'd', QUEUED_EVENT.data)
+      .expire(job, this.ttlSeconds)
+      .expire(log, this.ttlSeconds)
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('job record transaction aborted');
+  }
+
+  async remove(requestId: string): Promise<void> {
+    await this.redis.del(this.keys.job(requestId), this.keys.log(requestId));
+  }
+
+  async append(requestId: string, event: JobEvent, now: Date): Promise<AppendOutcome> {
+    const changes = Object.entries(recordChangesFor(event)).flat();
+    return this.redis.relayAppendEvent(
+      this.keys.job(requestId),
+      this.keys.log(requestId),
+      this.keys.channel(requestId),
+      event.id,
+      event.event,
+      event.data,
+      isFinalEvent(event.event) ? '1' : '0',
+      now.toISOString(),
+      String(this.ttlSeconds),
+      ...changes,
+    );
+  }
+
+  async get(requestId: string): Promise<JobRecord | undefined> {
+    return recordFromFields(requestId, await this.redis.hgetall(this.keys.job(requestId)));
+  }
+
+  async read(requestId: string, afterId: string | undefined) {
+    const results = await this.redis
+      .multi()
+      .hgetall(this.keys.job(requestId))
+      .xrange(this.keys.log(requestId), afterId ? `(${afterId}` : '-', '+')
+      .exec();
+    if (!results) throw new Error('log read transaction aborted');
+    const [[recordErr, fields], [rangeErr, entries]] = results as [[Error | null, Record<string, string>], [Error | null, [string, string[]][]]];
+    if (recordErr) throw recordErr;
+    if (rangeErr) throw rangeErr;
+    const record = recordFromFields(requestId, fields);
+    const events: JobEvent[] = record ? entries.map(([id, kv]) => toEvent(id, kv)) : [];
+    return { record, events };
+  }
+
+  async isHealthy(): Promise<boolean> {
+    return this.redis.status === 'ready';
+  }
+}
+
+function toEvent(id: string, kv: string[]): JobEvent {
+  let event = 'status';
+  let data = 'null';
+  for (let i = 0; i < kv.length; i += 2) {
+    if (kv[i] === 'e') event = kv[i + 1]!;
+    else if (kv[i] === 'd') data = kv[i + 1]!;
+  }
+  return { id, event: event as EventName, data };
+}

@@ -1,0 +1,30 @@
+/**
+ * Key names. Every key of one request carries the same hash tag `{request_id}`, so on Redis
+ * Cluster a request's record, log and channel live on one shard and one script can touch them all.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  job(requestId: string): string {
+    return `${this.prefix}{${requestId}}:job`;
+  }
+
+  log(requestId: string): string {
+    return `${this.prefix}{${requestId}}:log`;
+  }
+
+  channel(requestId: string): string {
+    return `${this.prefix}{${requestId}}:events`;
+  }
+
+  /** The request id a channel name belongs to, or undefined for someone else's channel. */
+  requestIdOfChannel(channel: string): string | undefined {
+    const head = `${this.prefix}{`;
+    if (!channel.startsWith(head) || !channel.endsWith('}:events')) return undefined;
+    return channel.slice(head.length, -'}:events'.length);
+  }
+
+  userByEmail(email: string): string {
+    return `${this.prefix}user:${email.toLowerCase()}`;
+  }
+}

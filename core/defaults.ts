@@ -1,0 +1,22 @@
+/** Every tunable default in one place; each can be overridden from the environment (see config.ts). */
+export const DEFAULTS = {
+  port: 3000,
+  redisPrefix: 'relay:',
+  /** Job records and event logs outlive the job by this much, so late subscribers can still replay. */
+  jobTtlSeconds: 24 * 60 * 60,
+  /** Heroku cuts idle connections at 55 s; a ping every 15 s keeps well clear of it. */
+  heartbeatMs: 15_000,
+  sseRetryMs: 2_000,
+  workerConcurrency: 16,
+  replyPrefetch: 100,
+  /** A POST answers 503 rather than wait longer than this for the broker's confirm. */
+  publishTimeoutMs: 1_000,
+  redisCommandTimeoutMs: 1_000,
+  amqpHeartbeatSeconds: 30,
+  /** Unsent bytes a stream may hold for a slow client before it is closed (the client resumes from the log). */
+  streamBufferBytes: 1024 * 1024,
+  /** RabbitMQ gives up on a message returned this many times (a crash loop) and dead-letters it. */
+  deliveryLimit: 20,
+  bodyLimitBytes: 16 * 1024,
+  shutdownGraceMs: 8_000,
+} as const;

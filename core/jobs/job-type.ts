@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { UserStore } from '../ports.js';
+
+/** A permanent failure decided by the handler: the job ends with `failed` and this code, no retry. */
+export class JobError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JobError';
+  }
+}
+
+export interface JobContext {
+  requestId: string;
+  attempt: number;
+  /** Aborted when the worker is shutting down. */
+  signal: AbortSignal;
+  progress(percent: number, message?: string): Promise<void>;
+  users: UserStore;
+}
+
+/** One job type: its input schema (shared by web and worker) and its handler (run by the worker). */
+export interface JobType<Schema extends z.ZodType = z.ZodType> {
+  name: string;
+  input: Schema;
+  handle(input: z.output<Schema>, ctx: JobContext): Promise<unknown>;
+}
+
+export function defineJobType<Schema extends z.ZodType>(type: JobType<Schema>): JobType<Schema> {
+  return type;
+}

@@ -1,0 +1,99 @@
+/**
+ * The seams between Relay's logic and its brokers. Web and worker code speak only these;
+ * the adapters (rabbitmq, redis, memory) implement them. Optional abilities are small
+ * interfaces of their own.
+ */
+import type { JobEvent } from './events.js';
+import type { JobRecord } from './job-record.js';
+
+/** A job as the web hands it to the queue. */
+export interface OutboundJob {
+  requestId: string;
+  type: string;
+  input: unknown;
+}
+
+/** Web side: puts jobs on the queue; resolves only once the broker has them safely. */
+export interface JobPublisher {
+  publish(job: OutboundJob): Promise<void>;
+}
+
+export type AppendOutcome = 'appended' | 'duplicate' | 'after-final' | 'unknown-job';
+
+/** Job records and their per-request event logs. */
+export interface JobStore {
+  /** Creates the record (status `queued`) and its log's first event. */
+  create(requestId: string, type: string, now: Date): Promise<void>;
+  remove(requestId: string): Promise<void>;
+  /** Appends in order, drops duplicates and anything after the final event, updates the record, notifies. */
+  append(requestId: string, event: JobEvent, now: Date): Promise<AppendOutcome>;
+  get(requestId: string): Promise<JobRecord | undefined>;
+  /** The record and the events after `afterId` (exclusive), or all of them. */
+  read(requestId: string, afterId: string | undefined): Promise<{ record: JobRecord | undefined; events: JobEvent[] }>;
+}
+
+/** Live events of the requests this process holds streams for (targeted fan-out). */
+export interface EventFeed {
+  subscribe(requestId: string): Promise<void>;
+  unsubscribe(requestId: string): Promise<void>;
+  onEvent(listener: (requestId: string, event: JobEvent) => void): void;
+}
+
+/** How a consumer settles one message once its work is done. */
+export type Settlement = { kind: 'ack' } | { kind: 'dead-letter'; reason: string } | { kind: 'requeue' };
+
+/** A message taken from a job queue, as the worker sees it. */
+export interface InboundJob {
+  requestId: string | undefined;
+  type: string | undefined;
+  replyTo: string | undefined;
+  attempt: number;
+  body: DecodedBody;
+}
+
+export interface JobSource {
+  start(handle: (job: InboundJob) => Promise<Settlement>): Promise<void>;
+  /** Stops taking jobs and waits for the ones in hand to settle. */
+  stop(): Promise<void>;
+}
+
+/** Worker side: sends a job's events back; resolves once the broker has the reply safely. */
+export interface ReplyPublisher {
+  publish(requestId: string, replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void>;
+}
+
+/** A message taken from the reply queue. */
+export interface InboundReply {
+  requestId: string | undefined;
+  body: DecodedBody;
+}
+
+/** A message body decoded as JSON, or marked as not JSON at all (a poison message). */
+export type DecodedBody = { json: true; value: unknown } | { json: false };
+
+export interface ReplySource {
+  start(handle: (reply: InboundReply) => Promise<Settlement>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RegisteredUser {
+  user_id: string;
+  name: string;
+  email: string;
+}
+
+/** Users created by `register-user`, unique by email. */
+export interface UserStore {
+  /** Creates the user, or returns the one this same request created; `taken` when another request owns the email. */
+  register(requestId: string, name: string, email: string): Promise<RegisteredUser | 'taken'>;
+}
+
+/** Optional ability: tells whether the adapter's connection is usable now. */
+export interface HealthCheck {
+  isHealthy(): Promise<boolean>;
+}
+
+/** Optional ability: releases connections. */
+export interface Closable {
+  close(): Promise<void>;
+}

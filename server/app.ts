@@ -1,0 +1,206 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseEventId } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { JobType } from '../core/jobs/index.js';
+import { coerceFormFields } from '../core/jobs/form-fields.js';
+import { statusBody } from '../core/job-record.js';
+import type { HealthCheck, JobPublisher, JobStore } from '../core/ports.js';
+import { isRequestId, isValidToken, tokenFor } from '../core/token.js';
+import { codeForBodyError, sendError } from './http-errors.js';
+import type { Hub } from './hub.js';
+import { openJobStream } from './job-stream.js';
+import type { SseSession, SseSessionOptions } from './sse-session.js';
+import type { WebMetrics } from './metrics.js';
+
+export interface AppDeps {
+  jobTypes: ReadonlyMap<string, JobType>;
+  publisher: JobPublisher;
+  store: JobStore;
+  hub: Hub;
+  health: HealthCheck[];
+  secret: string;
+  bodyLimitBytes: number;
+  session: SseSessionOptions;
+  sessions: Set<SseSession>;
+  logger: Logger;
+  metrics: WebMetrics;
+  staticDirs: string[];
+  /** Turns false during shutdown: /readyz answers 503 and new work is refused. */
+  accepting: () => boolean;
+}
+
+const JSON_TYPE = 'application/json';
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+/** The HTTP surface: routes only; every side effect goes through the ports it is given. */
+export function createApp(deps: AppDeps): express.Express {
+  const { jobTypes, store, secret, logger, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req) => (req.headers['x-request-id'] as string | undefined) ?? crypto.randomUUID(),
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: withoutToken(req.url) }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.all(deps.health.map((h) => h.isHealthy().catch(() => false)));
+    const ready = deps.accepting() && checks.every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.render());
+  });
+
+  const parseJson = express.json({ limit: deps.bodyLimitBytes, strict: false, type: JSON_TYPE });
+  const parseForm = express.urlencoded({ limit: deps.bodyLimitBytes, extended: false, type: FORM_TYPE });
+
+  app.post(
+    '/api/jobs/:type',
+    (req, res, next) => {
+      if (!jobTypes.has(String(req.params.type))) return sendError(res, 'unknown_job_type', `No job type named "${req.params.type}"`);
+      if (!req.is([JSON_TYPE, FORM_TYPE])) {
+        return sendError(res, 'unsupported_media_type', `Send ${JSON_TYPE} or ${FORM_TYPE}`);
+      }
+      next();
+    },
+    parseJson,
+    parseForm,
+    async (req: Request, res: Response) => {
+      const type = jobTypes.get(String(req.params.type))!;
+      const isForm = req.is(FORM_TYPE) === FORM_TYPE;
+      const body: unknown = req.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        return sendError(res, 'validation_failed', 'The body must be a JSON object', { body: ['must be an object'] });
+      }
+      const raw = isForm ? coerceFormFields(type.input, body as Record<string, unknown>) : body;
+      const parsed = type.input.safeParse(raw);
+      if (!parsed.success) {
+        const flat = z.flattenError(parsed.error);
+        const details: Record<string, string[]> = { ...(flat.fieldErrors as Record<string, string[]>) };
+        if (flat.formErrors.length > 0) details.body = flat.formErrors;
+        return sendError(res, 'validation_failed', 'The job input is not valid', details);
+      }
+      if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
+
+      const requestId = crypto.randomUUID();
+      const log = logger.child({ request_id: requestId, type: type.name });
+      try {
+        await store.create(requestId, type.name, new Date());
+      } catch (err) {
+        log.warn({ err }, 'job record not created');
+        metrics.publishFailures.inc();
+        return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
+      }
+      try {
+        await deps.publisher.publish({ requestId, type: type.name, input: parsed.data });
+      } catch (err) {
+        log.warn({ err }, 'job not published');
+        metrics.publishFailures.inc();
+        await store.remove(requestId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
+        return sendError(res, 'unavailable', 'The job queue is unavailable, try again shortly');
+      }
+      metrics.jobsSubmitted.inc({ type: type.name });
+      log.info('job accepted');
+      const token = tokenFor(secret, requestId);
+      const statusUrl = `/api/jobs/${requestId}?token=${token}`;
+      res
+        .status(202)
+        .location(statusUrl)
+        .json({ status: 'accepted', request_id: requestId, events_url: `/api/jobs/${requestId}/events?token=${token}`, status_url: statusUrl });
+    },
+  );
+
+  const authorised = (req: Request): string | undefined => {
+    const id = String(req.params.id);
+    return isRequestId(id) && isValidToken(secret, id, req.query.token) ? id : undefined;
+  };
+
+  app.get('/api/jobs/:id', async (req, res) => {
+    const requestId = authorised(req);
+    if (!requestId) return sendError(res, 'not_found', 'No such job');
+    let record;
+    try {
+      record = await store.get(requestId);
+    } catch {
+      return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
+    }
+    if (!record) return sendError(res, 'not_found', 'No such job');
+    res.set('Cache-Control', 'no-store').json(statusBody(record));
+  });
+
+  app.get('/api/jobs/:id/events', async (req, res) => {
+    const requestId = authorised(req);
+    if (!requestId) return sendError(res, 'not_found', 'No such job');
+    const resumeFrom = req.get('last-event-id') ?? (typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined);
+    const lastEventId = resumeFrom === undefined || resumeFrom === '' ? undefined : resumeFrom;
+    if (lastEventId !== undefined && !parseEventId(lastEventId)) {
+      return sendError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
+    }
+    if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
+    let outcome;
+    try {
+      outcome = await openJobStream({
+        hub: deps.hub,
+        store,
+        requestId,
+        lastEventId,
+        res,
+        session: deps.session,
+        sessions: deps.sessions,
+        onOpen: () => metrics.openStreams.inc(),
+        onClose: () => metrics.openStreams.dec(),
+      });
+    } catch (err) {
+      req.log.warn({ err, request_id: requestId }, 'stream not opened');
+      if (!res.headersSent) sendError(res, 'unavailable', 'The event log is unavailable, try again shortly');
+      return;
+    }
+    if (outcome === 'not-found') sendError(res, 'not_found', 'No such job');
+    else if (outcome === 'already-final') res.status(204).end();
+  });
+
+  for (const dir of deps.staticDirs) app.use(express.static(dir, { index: 'index.html' }));
+
+  app.use((_req, res) => sendError(res, 'not_found', 'Nothing here'));
+
+  app.use((err: { type?: string; status?: number; message?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const code = codeForBodyError(err);
+    if (res.headersSent) return;
+    if (code) return sendError(res, code, messageFor(code, deps.bodyLimitBytes));
+    if (err.status && err.status >= 400 && err.status < 500) return sendError(res, 'invalid_json', 'The request could not be read');
+    req.log.error({ err }, 'unhandled error');
+    sendError(res, 'internal_error', 'Something went wrong');
+  });
+
+  return app;
+}
+
+function messageFor(code: string, limit: number): string {
+  if (code === 'payload_too_large') return `The body is larger than ${limit} bytes`;
+  if (code === 'unsupported_media_type') return 'Unsupported charset or content encoding';
+  return 'The body is not valid JSON';
+}
+
+/** Request URLs carry stream tokens; they never reach a log line. */
+export function withoutToken(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
+}
+
+export const staticDir = (...parts: string[]) => path.resolve(...parts);

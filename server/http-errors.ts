@@ -1,0 +1,53 @@
+import type { Response } from 'express';
+
+export type ErrorCode =
+  | 'unknown_job_type'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'invalid_json'
+  | 'validation_failed'
+  | 'not_found'
+  | 'invalid_last_event_id'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal_error';
+
+const STATUS: Record<ErrorCode, number> = {
+  unknown_job_type: 404,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  invalid_json: 400,
+  validation_failed: 422,
+  not_found: 404,
+  invalid_last_event_id: 400,
+  rate_limited: 429,
+  unavailable: 503,
+  internal_error: 500,
+};
+
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 1;
+
+export function sendError(res: Response, code: ErrorCode, message: string, details?: Record<string, string[]>): void {
+  const status = STATUS[code];
+  if (status === 503 || status === 429) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  res.status(status).json({ error: details ? { code, message, details } : { code, message } });
+}
+
+/** Maps body-parser's errors onto the contract's codes. */
+export function codeForBodyError(err: { type?: string; status?: number }): ErrorCode | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return 'payload_too_large';
+    case 'entity.parse.failed':
+    case 'request.size.invalid':
+    case 'request.aborted':
+    case 'parameters.too.many':
+      return 'invalid_json';
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return 'unsupported_media_type';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,62 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { EVENT_NAMES, parseEventId } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { InboundReply, JobStore, ReplySource, Settlement } from '../core/ports.js';
+
+const replySchema = z.object({
+  id: z.string().refine((id) => parseEventId(id) !== undefined, 'malformed event id'),
+  event: z.enum(EVENT_NAMES),
+  data: z.json(),
+});
+
+/**
+ * Moves replies from the reply queue into the event log. A reply is acked only once the store
+ * has it; while the store is unreachable the reply is held (and the queue waits), never dropped.
+ */
+export class ReplyListener {
+  private stopping = false;
+
+  constructor(
+    private readonly source: ReplySource,
+    private readonly store: JobStore,
+    private readonly logger: Logger,
+    private readonly metrics?: { repliesStored: { inc(labels: { outcome: string }): void } },
+  ) {}
+
+  start(): Promise<void> {
+    return this.source.start((reply) => this.handle(reply));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.source.stop();
+  }
+
+  async handle(reply: InboundReply): Promise<Settlement> {
+    if (!reply.requestId) return this.poison(reply, 'missing_correlation_id');
+    if (!reply.body.json) return this.poison(reply, 'invalid_json');
+    const parsed = replySchema.safeParse(reply.body.value);
+    if (!parsed.success) return this.poison(reply, 'invalid_reply');
+    const event = { id: parsed.data.id, event: parsed.data.event, data: JSON.stringify(parsed.data.data) };
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.store.append(reply.requestId, event, new Date());
+        this.metrics?.repliesStored.inc({ outcome });
+        if (outcome === 'unknown-job') return this.poison(reply, 'unknown_request');
+        if (outcome !== 'appended') this.logger.debug({ request_id: reply.requestId, event_id: event.id, outcome }, 'reply dropped');
+        return { kind: 'ack' };
+      } catch (err) {
+        if (this.stopping) return { kind: 'requeue' };
+        if (attempt === 1) this.logger.warn({ err, request_id: reply.requestId }, 'event log unreachable; holding reply');
+        await delay(Math.min(100 * attempt, 1_000));
+      }
+    }
+  }
+
+  private poison(reply: InboundReply, reason: string): Settlement {
+    this.logger.warn({ request_id: reply.requestId, reason }, 'poison reply dead-lettered');
+    return { kind: 'dead-letter', reason };
+  }
+}

@@ -1,0 +1,72 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { JOB_TYPES } from '../core/jobs/index.js';
+import type { EventFeed, HealthCheck, JobPublisher, JobStore, ReplySource } from '../core/ports.js';
+import { DEFAULTS } from '../core/defaults.js';
+import { createApp } from './app.js';
+import { Hub } from './hub.js';
+import { WebMetrics } from './metrics.js';
+import { ReplyListener } from './reply-listener.js';
+import type { SseSession } from './sse-session.js';
+
+export interface WebAdapters {
+  publisher: JobPublisher;
+  store: JobStore;
+  feed: EventFeed;
+  replies: ReplySource;
+  health: HealthCheck[];
+}
+
+export interface RunningWeb {
+  server: http.Server;
+  port: number;
+  /** Stops accepting, ends streams (clients resume elsewhere), drains the reply listener. */
+  drain(): Promise<void>;
+}
+
+/** Builds the web process from its adapters: HTTP routes, the hub and the reply listener. */
+export async function startWeb(config: Config, adapters: WebAdapters, logger: Logger, staticDirs: string[]): Promise<RunningWeb> {
+  let accepting = true;
+  const sessions = new Set<SseSession>();
+  const hub = new Hub(adapters.feed, logger);
+  const metrics = new WebMetrics();
+  const listener = new ReplyListener(adapters.replies, adapters.store, logger, metrics);
+  await listener.start();
+
+  const app = createApp({
+    jobTypes: JOB_TYPES,
+    publisher: adapters.publisher,
+    store: adapters.store,
+    hub,
+    health: adapters.health,
+    secret: config.secret,
+    bodyLimitBytes: DEFAULTS.bodyLimitBytes,
+    session: { retryMs: config.sseRetryMs, heartbeatMs: config.heartbeatMs, maxBufferedBytes: config.streamBufferBytes },
+    sessions,
+    logger,
+    metrics,
+    staticDirs,
+    accepting: () => accepting,
+  });
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    server,
+    port,
+    async drain() {
+      accepting = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const session of [...sessions]) session.end();
+      server.closeIdleConnections();
+      await listener.stop();
+      await closed;
+    },
+  };
+}
