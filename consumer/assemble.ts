@@ -1,0 +1,38 @@
+/** Wiring for the worker process: RabbitMQ for jobs and replies, Redis for the users store. */
+import type { Config } from '../core/config.js';
+import { safeUrl, type Logger } from '../core/logger.js';
+import { JOB_TYPES } from '../core/jobs/index.js';
+import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
+import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
+import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
+import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.js';
+import { connectRedis } from '../core/adapters/redis/connection.js';
+import { RedisKeys } from '../core/adapters/redis/keys.js';
+import { RedisUserStore } from '../core/adapters/redis/user-store.js';
+import { Worker } from './worker.js';
+
+export async function assembleWorker(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const { rabbitmqUrl, redisUrl } = config.brokers!;
+  logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl), concurrency: config.workerConcurrency }, 'connecting');
+  const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-worker', heartbeatSeconds: config.amqpHeartbeatSeconds });
+  rabbit.on('error', (err) => logger.warn({ err }, 'RabbitMQ connection error'));
+  const redis = connectRedis({ url: redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, name: 'relay-worker' });
+  redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
+
+  const jobTypes = [...JOB_TYPES.keys()];
+  await declareTopology(rabbit, jobTypes, config.deliveryLimit);
+  const replies = new RabbitReplyPublisher(rabbit, config.deliveryLimit);
+  const source = new RabbitJobSource(rabbit, { jobTypes, concurrency: config.workerConcurrency, deliveryLimit: config.deliveryLimit });
+  const users = new RedisUserStore(redis, new RedisKeys(config.redisPrefix));
+  const worker = new Worker({ jobTypes: JOB_TYPES, source, replies, users, logger });
+  await worker.start();
+  logger.info({ job_types: jobTypes }, 'relay worker consuming');
+  return {
+    async stop() {
+      await worker.stop();
+      await replies.close();
+      await rabbit.close();
+      await redis.quit();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Wiring: builds a running web (or the whole embedded system) from the config. With
+ * server/main.ts and consumer/assemble.ts, the only code that knows HTTP, AMQP and Redis at once.
+ */
+import type { Config } from '../core/config.js';
+import { safeUrl, type Logger } from '../core/logger.js';
+import { JOB_TYPES } from '../core/jobs/index.js';
+import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
+import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
+import { RabbitJobPublisher } from '../core/adapters/rabbitmq/job-publisher.js';
+import { RabbitReplySource } from '../core/adapters/rabbitmq/reply-source.js';
+import { connectRedis } from '../core/adapters/redis/connection.js';
+import { RedisKeys } from '../core/adapters/redis/keys.js';
+import { RedisJobStore } from '../core/adapters/redis/job-store.js';
+import { RedisEventFeed } from '../core/adapters/redis/event-feed.js';
+import { MemoryJobQueue, MemoryReplyQueue } from '../core/adapters/memory/broker.js';
+import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
+import { MemoryUserStore } from '../core/adapters/memory/user-store.js';
+import { Worker } from '../consumer/worker.js';
+import { startWeb, type RunningWeb } from './web.js';
+
+export interface Assembled {
+  web: RunningWeb;
+  /** Drains and closes everything this process opened. */
+  stop(): Promise<void>;
+}
+
+export async function assembleDistributedWeb(config: Config, logger: Logger, staticDirs: string[]): Promise<Assembled> {
+  const { rabbitmqUrl, redisUrl } = config.brokers!;
+  logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl) }, 'connecting');
+  const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-web', heartbeatSeconds: config.amqpHeartbeatSeconds });
+  rabbit.on('error', (err) => logger.warn({ err }, 'RabbitMQ connection error'));
+  const redis = connectRedis({ url: redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, name: 'relay-web' });
+  redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
+  // Subscriptions wait as long as they must; a subscriber needs a connection of its own.
+  const subscriber = redis.duplicate({ connectionName: 'relay-web-sub', commandTimeout: undefined });
+  subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
+
+  await declareTopology(rabbit, [...JOB_TYPES.keys()], config.deliveryLimit);
+  const keys = new RedisKeys(config.redisPrefix);
+  const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
+  const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs);
+  const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch, deliveryLimit: config.deliveryLimit });
+  const web = await startWeb(
+    config,
+    { publisher, store, feed: new RedisEventFeed(subscriber, keys), replies, health: [publisher, store] },
+    logger,
+    staticDirs,
+  );
+  return {
+    web,
+    async stop() {
+      await web.drain();
+      await publisher.close();
+      await rabbit.close();
+      await Promise.allSettled([redis.quit(), subscriber.quit()]);
+    },
+  };
+}
+
+/** Web and worker in one process on in-memory adapters: a first look, single-instance only. */
+export async function assembleEmbedded(config: Config, logger: Logger, staticDirs: string[]): Promise<Assembled> {
+  const jobs = new MemoryJobQueue(new Set(JOB_TYPES.keys()), config.workerConcurrency);
+  const replies = new MemoryReplyQueue(config.replyPrefetch);
+  const store = new MemoryJobStore(config.jobTtlSeconds);
+  const worker = new Worker({ jobTypes: JOB_TYPES, source: jobs, replies, users: new MemoryUserStore(), logger });
+  await worker.start();
+  const web = await startWeb(config, { publisher: jobs, store, feed: store, replies, health: [] }, logger, staticDirs);
+  return {
+    web,
+    async stop() {
+      await web.drain();
+      await worker.stop();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { assembleDistributedWeb, assembleEmbedded } from '../../server/assemble.js';
+import { assembleWorker } from '../../consumer/assemble.js';
+import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix } from './brokers.js';
+import { TEST_SECRET } from './processes.js';
+
+export type SystemKind = 'memory' | 'rabbitmq+redis';
+export const SYSTEM_KINDS: SystemKind[] = ['memory', 'rabbitmq+redis'];
+
+export interface TestSystem {
+  kind: SystemKind;
+  baseUrl: string;
+  amqpUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Web and worker in this test process, on in-memory adapters or on the real brokers. */
+export async function startSystem(kind: SystemKind, label: string, extraEnv: Record<string, string> = {}): Promise<TestSystem> {
+  const logger = createLogger('relay-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const env: Record<string, string> = { PORT: '0', SSE_RETRY_MS: '200', RELAY_SECRET: TEST_SECRET, ...extraEnv };
+  if (kind === 'memory') {
+    const running = await assembleEmbedded(loadConfig(env), logger, []);
+    return { kind, baseUrl: `http://127.0.0.1:${running.web.port}`, stop: () => running.stop() };
+  }
+  const vhost = await createVhost(label);
+  const prefix = testRedisPrefix(label);
+  const config = loadConfig({ ...env, RABBITMQ_URL: vhost.url, REDIS_URL: REDIS_BASE_URL, REDIS_PREFIX: prefix });
+  const web = await assembleDistributedWeb(config, logger, []);
+  const worker = await assembleWorker(config, logger);
+  return {
+    kind,
+    baseUrl: `http://127.0.0.1:${web.web.port}`,
+    amqpUrl: vhost.url,
+    async stop() {
+      await web.stop();
+      await worker.stop();
+      await vhost.remove();
+      await deleteRedisPrefix(prefix);
+    },
+  };
+}
