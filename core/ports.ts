@@ -18,7 +18,8 @@ export interface JobPublisher {
   publish(job: OutboundJob): Promise<void>;
 }
 
-export type AppendOutcome = 'appended' | 'duplicate' | 'after-final' | 'unknown-job';
+/** `gap`: the event's predecessor is not logged yet; retry, or append anyway with `acceptGap`. */
+export type AppendOutcome = 'appended' | 'duplicate' | 'after-final' | 'unknown-job' | 'gap';
 
 /** Job records and their per-request event logs. */
 export interface JobStore {
@@ -26,7 +27,7 @@ export interface JobStore {
   create(requestId: string, type: string, now: Date): Promise<void>;
   remove(requestId: string): Promise<void>;
   /** Appends in order, drops duplicates and anything after the final event, updates the record, notifies. */
-  append(requestId: string, event: JobEvent, now: Date): Promise<AppendOutcome>;
+  append(requestId: string, event: JobEvent, now: Date, acceptGap?: boolean): Promise<AppendOutcome>;
   get(requestId: string): Promise<JobRecord | undefined>;
   /** The record and the events after `afterId` (exclusive), or all of them. */
   read(requestId: string, afterId: string | undefined): Promise<{ record: JobRecord | undefined; events: JobEvent[] }>;

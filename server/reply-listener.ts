@@ -10,6 +10,10 @@ const replySchema = z.object({
   data: z.json(),
 });
 
+/** How long a reply waits for its predecessor before it is logged anyway, so a lost reply cannot stall a job. */
+const GAP_WAIT_MS = 5_000;
+const GAP_RETRY_MS = 5;
+
 /**
  * Moves replies from the reply queue into the event log. A reply is acked only once the store
  * has it; while the store is unreachable the reply is held (and the queue waits), never dropped.
@@ -40,9 +44,17 @@ export class ReplyListener {
     if (!parsed.success) return this.poison(reply, 'invalid_reply');
     const event = { id: parsed.data.id, event: parsed.data.event, data: JSON.stringify(parsed.data.data) };
 
+    const gapDeadline = Date.now() + GAP_WAIT_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.store.append(reply.requestId, event, new Date());
+        const acceptGap = Date.now() >= gapDeadline;
+        const outcome = await this.store.append(reply.requestId, event, new Date(), acceptGap);
+        if (outcome === 'gap') {
+          if (this.stopping) return { kind: 'requeue' };
+          // The previous reply is with another listener; give it a moment to be logged first.
+          await delay(GAP_RETRY_MS);
+          continue;
+        }
         this.metrics?.repliesStored.inc({ outcome });
         if (outcome === 'unknown-job') return this.poison(reply, 'unknown_request');
         if (outcome !== 'appended') this.logger.debug({ request_id: reply.requestId, event_id: event.id, outcome }, 'reply dropped');

@@ -9,7 +9,7 @@ import { SYSTEM_KINDS, startSystem, type TestSystem } from '../helpers/system.js
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-async function post(base: string, path: string, body: string | Buffer, contentType?: string, headers: Record<string, string> = {}) {
+async function post(base: string, path: string, body: string, contentType?: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
     headers: { ...(contentType ? { 'content-type': contentType } : {}), ...headers },

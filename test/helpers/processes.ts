@@ -31,7 +31,7 @@ export async function startRelayProcess(
 ): Promise<RelayProcess> {
   const entry = path.join(ROOT, 'dist', kind === 'web' ? 'server/main.js' : 'consumer/main.js');
   const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

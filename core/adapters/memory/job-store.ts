@@ -1,5 +1,5 @@
 import type { JobEvent } from '../../events.js';
-import { QUEUED_EVENT, compareEventIds, isFinalEvent } from '../../events.js';
+import { QUEUED_EVENT, compareEventIds, isFinalEvent, parseEventId } from '../../events.js';
 import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
 import type { AppendOutcome, EventFeed, JobStore } from '../../ports.js';
 
@@ -22,7 +22,7 @@ export class MemoryJobStore implements JobStore, EventFeed {
     this.entries.set(requestId, {
       fields: { type, status: 'queued', created_at: at, updated_at: at, last_id: QUEUED_EVENT.id, final: '0' },
       events: [QUEUED_EVENT],
-      expiresAt: now.getTime() + this.ttlSeconds * 1000,
+      expiresAt: Date.now() + this.ttlSeconds * 1000,
     });
   }
 
@@ -30,18 +30,19 @@ export class MemoryJobStore implements JobStore, EventFeed {
     this.entries.delete(requestId);
   }
 
-  async append(requestId: string, event: JobEvent, now: Date): Promise<AppendOutcome> {
+  async append(requestId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
     const entry = this.live(requestId);
     if (!entry) return 'unknown-job';
     if (entry.fields.final === '1') return 'after-final';
     if (compareEventIds(event.id, entry.fields.last_id!) <= 0) return 'duplicate';
+    if (!acceptGap && !follows(entry.fields.last_id!, event.id)) return 'gap';
     entry.events.push(event);
     Object.assign(entry.fields, recordChangesFor(event), {
       last_id: event.id,
       final: isFinalEvent(event.event) ? '1' : '0',
       updated_at: now.toISOString(),
     });
-    entry.expiresAt = now.getTime() + this.ttlSeconds * 1000;
+    entry.expiresAt = Date.now() + this.ttlSeconds * 1000;
     if (this.subscribed.has(requestId)) this.listener(requestId, event);
     return 'appended';
   }
@@ -78,4 +79,11 @@ export class MemoryJobStore implements JobStore, EventFeed {
     }
     return entry;
   }
+}
+
+/** True when `next` is the event right after `last`: the next in its attempt, or a new attempt's first. */
+function follows(last: string, next: string): boolean {
+  const a = parseEventId(last)!;
+  const b = parseEventId(next)!;
+  return b.attempt === a.attempt ? b.seq === a.seq + 1 : b.seq === 1;
 }

@@ -4,7 +4,7 @@ export default String.raw`
 -- KEYS[1] job record (hash), KEYS[2] event log (stream), KEYS[3] notification channel
 -- ARGV[1] event id "<attempt>-<seq>", ARGV[2] event name, ARGV[3] data (JSON),
 -- ARGV[4] "1" when final, ARGV[5] now (ISO 8601), ARGV[6] ttl seconds,
--- ARGV[7..] record fields to set, as name/value pairs
+-- ARGV[7] "1" to accept a gap in the sequence, ARGV[8..] record fields to set, as name/value pairs
 local state = redis.call('HMGET', KEYS[1], 'last_id', 'final')
 local last = state[1]
 if not last then return 'unknown-job' end
@@ -14,10 +14,13 @@ local la, ls = string.match(last, '^(%d+)-(%d+)$')
 local a, s = string.match(ARGV[1], '^(%d+)-(%d+)$')
 la, ls, a, s = tonumber(la), tonumber(ls), tonumber(a), tonumber(s)
 if a < la or (a == la and s <= ls) then return 'duplicate' end
+-- Replies of one job can reach competing listeners out of order; an event whose predecessor
+-- is not logged yet waits for it (the caller retries), so the log keeps every event in order.
+if ARGV[7] ~= '1' and ((a == la and s ~= ls + 1) or (a > la and s ~= 1)) then return 'gap' end
 
 redis.call('XADD', KEYS[2], ARGV[1], 'e', ARGV[2], 'd', ARGV[3])
 local fields = { 'last_id', ARGV[1], 'final', ARGV[4], 'updated_at', ARGV[5] }
-for i = 7, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])

@@ -42,7 +42,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
     await this.redis.del(this.keys.job(requestId), this.keys.log(requestId));
   }
 
-  async append(requestId: string, event: JobEvent, now: Date): Promise<AppendOutcome> {
+  async append(requestId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
     const changes = Object.entries(recordChangesFor(event)).flat();
     return this.redis.relayAppendEvent(
       this.keys.job(requestId),
@@ -54,6 +54,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
       isFinalEvent(event.event) ? '1' : '0',
       now.toISOString(),
       String(this.ttlSeconds),
+      acceptGap ? '1' : '0',
       ...changes,
     );
   }

@@ -1,0 +1,101 @@
+/** The event log's rules, for the Redis script and for its in-memory twin alike. */
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import type { JobEvent } from '../../core/events.js';
+import type { EventFeed, JobStore } from '../../core/ports.js';
+import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
+import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
+import { RedisEventFeed } from '../../core/adapters/redis/event-feed.js';
+import { RedisKeys } from '../../core/adapters/redis/keys.js';
+import { REDIS_BASE_URL, deleteRedisPrefix, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+
+interface StoreUnderTest {
+  store: JobStore;
+  feed: EventFeed;
+  close(): Promise<void>;
+}
+
+const kinds: [string, () => Promise<StoreUnderTest>][] = [
+  ['memory', async () => {
+    const store = new MemoryJobStore(3600);
+    return { store, feed: store, close: async () => {} };
+  }],
+  ['redis', async () => {
+    const prefix = testRedisPrefix('store');
+    const redis = new Redis(REDIS_BASE_URL);
+    const sub = redis.duplicate();
+    const keys = new RedisKeys(prefix);
+    return {
+      store: new RedisJobStore(redis, keys, 3600),
+      feed: new RedisEventFeed(sub, keys),
+      close: async () => {
+        await deleteRedisPrefix(prefix);
+        redis.disconnect();
+        sub.disconnect();
+      },
+    };
+  }],
+];
+
+const ev = (id: string, event: JobEvent['event'], data: unknown): JobEvent => ({ id, event, data: JSON.stringify(data) });
+
+for (const [kind, make] of kinds) {
+  describe(`job store and event log (${kind})`, () => {
+    let sut: StoreUnderTest;
+    before(async () => (sut = await make()));
+    after(async () => sut.close());
+
+    it('starts a log with the queued status event and a queued record', async () => {
+      const id = crypto.randomUUID();
+      await sut.store.create(id, 'echo', new Date('2026-01-01T00:00:00Z'));
+      const { record, events } = await sut.store.read(id, undefined);
+      expect(record).to.include({ requestId: id, type: 'echo', status: 'queued', final: false, createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(events).to.deep.equal([{ id: '0-1', event: 'status', data: '{"status":"queued"}' }]);
+    });
+
+    it('appends in order, drops duplicates and stragglers, and nothing after the final event', async () => {
+      const id = crypto.randomUUID();
+      const now = new Date();
+      await sut.store.create(id, 'sleep', now);
+      expect(await sut.store.append(id, ev('1-1', 'status', { status: 'processing', attempt: 1 }), now)).to.equal('appended');
+      expect(await sut.store.append(id, ev('1-1', 'status', { status: 'processing', attempt: 1 }), now)).to.equal('duplicate');
+      expect(await sut.store.append(id, ev('1-3', 'progress', { percent: 50 }), now)).to.equal('gap');
+      expect(await sut.store.append(id, ev('1-3', 'progress', { percent: 50 }), now, true)).to.equal('appended');
+      expect(await sut.store.append(id, ev('1-2', 'progress', { percent: 25 }), now)).to.equal('duplicate');
+      expect(await sut.store.append(id, ev('1-5', 'progress', { percent: 75 }), now)).to.equal('gap');
+      expect(await sut.store.append(id, ev('3-2', 'progress', { percent: 75 }), now)).to.equal('gap');
+      expect(await sut.store.append(id, ev('2-1', 'status', { status: 'processing', attempt: 2 }), now)).to.equal('appended');
+      expect(await sut.store.append(id, ev('2-2', 'result', { ok: true }), now)).to.equal('appended');
+      expect(await sut.store.append(id, ev('2-3', 'failed', { code: 'late' }), now)).to.equal('after-final');
+      expect(await sut.store.append(crypto.randomUUID(), ev('1-1', 'result', {}), now)).to.equal('unknown-job');
+
+      const { record, events } = await sut.store.read(id, undefined);
+      expect(events.map((e) => e.id)).to.deep.equal(['0-1', '1-1', '1-3', '2-1', '2-2']);
+      expect(record).to.include({ status: 'succeeded', attempt: 2, final: true, lastEventId: '2-2', result: '{"ok":true}' });
+      expect(record?.progress).to.equal('{"percent":50}');
+      expect((await sut.store.read(id, '1-3')).events.map((e) => e.id)).to.deep.equal(['2-1', '2-2']);
+      expect((await sut.store.read(id, '2-2')).events).to.deep.equal([]);
+    });
+
+    it('notifies subscribers of the request, and only them', async () => {
+      const [watched, other] = [crypto.randomUUID(), crypto.randomUUID()];
+      await sut.store.create(watched, 'echo', new Date());
+      await sut.store.create(other, 'echo', new Date());
+      const seen: [string, string][] = [];
+      sut.feed.onEvent((requestId, event) => seen.push([requestId, event.id]));
+      await sut.feed.subscribe(watched);
+      await sut.store.append(other, ev('1-1', 'result', 1), new Date());
+      await sut.store.append(watched, ev('1-1', 'result', 2), new Date());
+      await waitFor(async () => seen.length > 0, 2_000, 'a notification');
+      expect(seen).to.deep.equal([[watched, '1-1']]);
+      await sut.feed.unsubscribe(watched);
+    });
+
+    it('removes a record and its log', async () => {
+      const id = crypto.randomUUID();
+      await sut.store.create(id, 'echo', new Date());
+      await sut.store.remove(id);
+      expect(await sut.store.get(id)).to.equal(undefined);
+    });
+  });
+}

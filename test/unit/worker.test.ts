@@ -1,0 +1,101 @@
+/** The worker's settlement rules, on the in-memory queues. */
+import { expect } from 'chai';
+import { z } from 'zod';
+import { Worker } from '../../consumer/worker.js';
+import { JOB_TYPES, JobError, type JobType } from '../../core/jobs/index.js';
+import { defineJobType } from '../../core/jobs/job-type.js';
+import { MemoryJobQueue, MemoryReplyQueue } from '../../core/adapters/memory/broker.js';
+import { MemoryUserStore } from '../../core/adapters/memory/user-store.js';
+import type { InboundJob } from '../../core/ports.js';
+import { createLogger } from '../../core/logger.js';
+
+const exploding = defineJobType({
+  name: 'explode',
+  input: z.object({ how: z.enum(['job-error', 'crash']) }),
+  async handle({ how }) {
+    if (how === 'job-error') throw new JobError('nope', 'not allowed');
+    throw new Error('kaboom');
+  },
+});
+
+function setup() {
+  const types = new Map<string, JobType>([...JOB_TYPES, ['explode', exploding as unknown as JobType]]);
+  const jobs = new MemoryJobQueue(new Set(types.keys()), 1);
+  const replies = new MemoryReplyQueue(1);
+  const worker = new Worker({ jobTypes: types, source: jobs, replies, users: new MemoryUserStore(), logger: createLogger('test', 'silent') });
+  const sent = () => {
+    const out: unknown[] = [];
+    replies.queue.consume(async (m) => {
+      out.push(m.body.json ? m.body.value : undefined);
+      return { kind: 'ack' };
+    });
+    return out;
+  };
+  return { worker, sent };
+}
+
+const job = (over: Partial<InboundJob>): InboundJob => ({
+  requestId: crypto.randomUUID(),
+  type: 'echo',
+  replyTo: 'front_queue',
+  attempt: 1,
+  body: { json: true, value: { payload: 1 } },
+  ...over,
+});
+
+describe('worker', () => {
+  it('replies processing then the result, numbering ids by attempt, and acks', async () => {
+    const { worker, sent } = setup();
+    const out = sent();
+    expect(await worker.process(job({ attempt: 3, body: { json: true, value: { payload: 'hi' } } }))).to.deep.equal({ kind: 'ack' });
+    expect(out).to.deep.equal([
+      { id: '3-1', event: 'status', data: { status: 'processing', attempt: 3 } },
+      { id: '3-2', event: 'result', data: 'hi' },
+    ]);
+  });
+
+  it('ends a job error with failed and its code, acked (no retry)', async () => {
+    const { worker, sent } = setup();
+    const out = sent();
+    const settlement = await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'job-error' } } }));
+    expect(settlement).to.deep.equal({ kind: 'ack' });
+    expect(out.at(-1)).to.deep.equal({ id: '1-2', event: 'failed', data: { code: 'nope', message: 'not allowed' } });
+  });
+
+  it('ends an unexpected throw with failed / internal_error and dead-letters the job', async () => {
+    const { worker, sent } = setup();
+    const out = sent();
+    const settlement = await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'crash' } } }));
+    expect(settlement).to.deep.equal({ kind: 'dead-letter', reason: 'handler_error: kaboom' });
+    expect(out.at(-1)).to.deep.equal({ id: '1-2', event: 'failed', data: { code: 'internal_error', message: 'The job failed unexpectedly' } });
+  });
+
+  it('dead-letters poison without replying: not JSON, no correlation id, unknown type', async () => {
+    const { worker, sent } = setup();
+    const out = sent();
+    expect(await worker.process(job({ body: { json: false } }))).to.deep.equal({ kind: 'dead-letter', reason: 'invalid_json' });
+    expect(await worker.process(job({ requestId: undefined }))).to.deep.equal({ kind: 'dead-letter', reason: 'missing_correlation_id' });
+    expect(await worker.process(job({ type: 'mystery' }))).to.deep.equal({ kind: 'dead-letter', reason: 'unknown_job_type' });
+    expect(out).to.deep.equal([]);
+  });
+
+  it('answers input that breaks the schema with failed / invalid_input and dead-letters it', async () => {
+    const { worker, sent } = setup();
+    const out = sent();
+    const settlement = await worker.process(job({ type: 'sleep', body: { json: true, value: { ms: -1 } } }));
+    expect(settlement).to.deep.equal({ kind: 'dead-letter', reason: 'invalid_input' });
+    expect(out).to.have.length(1);
+    expect((out[0] as { event: string }).event).to.equal('failed');
+  });
+
+  it('a redelivered register-user returns the user this request created, not email_taken', async () => {
+    const { worker, sent } = setup();
+    const out = sent();
+    const first = job({ type: 'register-user', body: { json: true, value: { name: 'Ada', email: 'ada@example.com' } } });
+    await worker.process(first);
+    await worker.process(first);
+    const results = out.filter((r) => (r as { event: string }).event === 'result') as { data: { user_id: string } }[];
+    expect(results).to.have.length(2);
+    expect(results[0]!.data).to.deep.equal(results[1]!.data);
+  });
+});
