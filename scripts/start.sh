@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs Relay from a fresh clone: installs dependencies and builds when needed, then starts the
+# web process. With RABBITMQ_URL and REDIS_URL unset that is the embedded, single-process mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+if [ ! -f dist/server/main.js ] || [ -n "$(find core server consumer public -newer dist/server/main.js -print -quit)" ]; then
+  npm run build --silent
+fi
+exec node dist/server/main.js
