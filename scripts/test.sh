@@ -18,12 +18,13 @@ ulimit -n 65536 2>/dev/null || true
 
 log=$(mktemp)
 set +e
-npx mocha "$@" 2>&1 | tee "$log"
+npx mocha --no-color "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(grep -Eo '^ *[0-9]+ passing' "$log" | grep -Eo '[0-9]+' | tail -1)
-failed=$(grep -Eo '^ *[0-9]+ failing' "$log" | grep -Eo '[0-9]+' | tail -1)
-pending=$(grep -Eo '^ *[0-9]+ pending' "$log" | grep -Eo '[0-9]+' | tail -1)
+count() { { grep -Eo "^ *[0-9]+ $1" "$log" || true; } | grep -Eo '[0-9]+' | tail -1 || true; }
+passed=$(count passing)
+failed=$(count failing)
+pending=$(count pending)
 rm -f "$log"
 echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${pending:-0} skipped"
 if [ "${passed:-0}" = 0 ] && [ "$status" = 0 ]; then status=1; fi
