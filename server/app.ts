@@ -11,7 +11,8 @@ import type { HealthCheck, JobPublisher, JobStore } from '../core/ports.js';
 import { isRequestId, isValidToken, tokenFor } from '../core/token.js';
 import { codeForBodyError, sendError } from './http-errors.js';
 import type { Hub } from './hub.js';
-import { openJobStream } from './job-stream.js';
+import { MULTI_STREAM_MAX_JOBS, openJobStream, openMultiJobStream, type StreamOutcome } from './job-stream.js';
+import { statusPage, validationPage } from './html-pages.js';
 import type { SseSession, SseSessionOptions } from './sse-session.js';
 import type { WebMetrics } from './metrics.js';
 
@@ -85,6 +86,8 @@ export function createApp(deps: AppDeps): express.Express {
     async (req: Request, res: Response) => {
       const type = jobTypes.get(String(req.params.type))!;
       const isForm = req.is(FORM_TYPE) === FORM_TYPE;
+      // A plain form post from a browser without JavaScript gets HTML pages instead of JSON.
+      const wantsHtml = isForm && req.accepts(['application/json', 'text/html']) === 'text/html';
       const body: unknown = req.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         return sendError(res, 'validation_failed', 'The body must be a JSON object', { body: ['must be an object'] });
@@ -95,6 +98,7 @@ export function createApp(deps: AppDeps): express.Express {
         const flat = z.flattenError(parsed.error);
         const details: Record<string, string[]> = { ...(flat.fieldErrors as Record<string, string[]>) };
         if (flat.formErrors.length > 0) details.body = flat.formErrors;
+        if (wantsHtml) return void res.status(422).type('html').send(validationPage(type.name, details));
         return sendError(res, 'validation_failed', 'The job input is not valid', details);
       }
       if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
@@ -120,6 +124,7 @@ export function createApp(deps: AppDeps): express.Express {
       log.info('job accepted');
       const token = tokenFor(secret, requestId);
       const statusUrl = `/api/jobs/${requestId}?token=${token}`;
+      if (wantsHtml) return void res.redirect(303, `/jobs/${requestId}?token=${token}`);
       res
         .status(202)
         .location(statusUrl)
@@ -172,8 +177,46 @@ export function createApp(deps: AppDeps): express.Express {
       if (!res.headersSent) sendError(res, 'unavailable', 'The event log is unavailable, try again shortly');
       return;
     }
-    if (outcome === 'not-found') sendError(res, 'not_found', 'No such job');
-    else if (outcome === 'already-final') res.status(204).end();
+    answerStreamOutcome(res, outcome);
+  });
+
+  app.get('/api/events', async (req, res) => {
+    const jobs = parseJobList(req.query.jobs);
+    if (jobs === 'too-many') return sendError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
+    if (!jobs || jobs.some((j) => !isRequestId(j.requestId) || !isValidToken(secret, j.requestId, j.token))) {
+      return sendError(res, 'not_found', 'No such job');
+    }
+    const cursor = req.get('last-event-id') ?? (typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined);
+    const positions = cursor === undefined || cursor === '' ? jobs.map(() => undefined) : cursor.split(',');
+    if (positions.length !== jobs.length || positions.some((p) => p !== undefined && !parseEventId(p))) {
+      return sendError(res, 'invalid_last_event_id', 'Last-Event-ID is not a cursor of this stream');
+    }
+    if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
+    let outcome;
+    try {
+      outcome = await openMultiJobStream({
+        hub: deps.hub,
+        store,
+        jobs: jobs.map((j, i) => ({ requestId: j.requestId, after: positions[i] })),
+        res,
+        session: deps.session,
+        sessions: deps.sessions,
+        onOpen: () => metrics.openStreams.inc(),
+        onClose: () => metrics.openStreams.dec(),
+      });
+    } catch (err) {
+      req.log.warn({ err }, 'stream not opened');
+      if (!res.headersSent) sendError(res, 'unavailable', 'The event log is unavailable, try again shortly');
+      return;
+    }
+    answerStreamOutcome(res, outcome);
+  });
+
+  app.get('/jobs/:id', async (req, res) => {
+    const requestId = authorised(req);
+    const record = requestId ? await store.get(requestId).catch(() => undefined) : undefined;
+    if (!record) return void res.status(404).type('html').send('<!doctype html><title>Not found</title><p>No such job. <a href="/">Back</a></p>');
+    res.set('Cache-Control', 'no-store').type('html').send(statusPage(record));
   });
 
   for (const dir of deps.staticDirs) app.use(express.static(dir, { index: 'index.html' }));
@@ -190,6 +233,23 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   return app;
+}
+
+function answerStreamOutcome(res: Response, outcome: StreamOutcome): void {
+  if (outcome.kind === 'not-found') sendError(res, 'not_found', 'No such job');
+  else if (outcome.kind === 'already-final') res.status(204).end();
+}
+
+/** `jobs=<id>.<token>,<id>.<token>` */
+function parseJobList(value: unknown): { requestId: string; token: string }[] | 'too-many' | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const items = value.split(',');
+  if (items.length > MULTI_STREAM_MAX_JOBS) return 'too-many';
+  const jobs = items.map((item) => {
+    const [requestId = '', token = ''] = item.split('.');
+    return { requestId, token };
+  });
+  return new Set(jobs.map((j) => j.requestId)).size === jobs.length ? jobs : undefined;
 }
 
 function messageFor(code: string, limit: number): string {

@@ -1,70 +1,81 @@
 import type { ServerResponse } from 'node:http';
-import { compareEventIds, isFinalEvent, type JobEvent } from '../core/events.js';
+import type { JobEvent } from '../core/events.js';
 import type { JobStore } from '../core/ports.js';
 import type { Hub } from './hub.js';
+import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
 
-export type StreamOutcome = 'not-found' | 'already-final' | 'streaming';
+export type StreamOutcome = { kind: 'not-found' } | { kind: 'already-final' } | { kind: 'streaming' };
 
-/**
- * One job's SSE stream with replay and no loss or repeats: listen for live events first (and
- * hold them), read the log after the client's last id, send the replay, then the held events
- * skipping ids already sent, and only then pass live events straight through.
- */
-export async function openJobStream(params: {
+export interface StreamParams {
   hub: Hub;
   store: JobStore;
-  requestId: string;
-  lastEventId: string | undefined;
   res: ServerResponse;
   session: SseSessionOptions;
   /** Every open session, so shutdown can end them and send clients elsewhere. */
   sessions: Set<SseSession>;
   onOpen?: () => void;
   onClose?: () => void;
-}): Promise<StreamOutcome> {
-  const { hub, store, requestId, res } = params;
-  let lastSent = params.lastEventId;
-  let session: SseSession | undefined;
-  const held: JobEvent[] = [];
+}
 
-  const deliver = (event: JobEvent) => {
-    if (!session || session.closed) return;
-    if (lastSent !== undefined && compareEventIds(event.id, lastSent) <= 0) return;
+/** One job's stream: event ids are the job's own; closed after the final event. */
+export async function openJobStream(params: StreamParams & { requestId: string; lastEventId: string | undefined }): Promise<StreamOutcome> {
+  const follower = await JobFollower.open(params.hub, params.store, params.requestId, params.lastEventId);
+  if (!follower.record) return abandon([follower], { kind: 'not-found' });
+  if (follower.finishedBeforeStart) return abandon([follower], { kind: 'already-final' });
+  const session = openSession(params, [follower]);
+  follower.start((event) => {
     session.send(event);
-    lastSent = event.id;
-    if (isFinalEvent(event.event)) session.end();
-  };
+    if (follower.finished) session.end();
+  });
+  return { kind: 'streaming' };
+}
 
-  const detach = await hub.attach(requestId, (event) => (session ? deliver(event) : held.push(event)));
-  let read;
+/**
+ * Several jobs on one connection (browsers allow six per origin). Each event's data names its
+ * job: `{"request_id","event_id","data"}`; the SSE id is the cursor of every job's position in
+ * the order the jobs were asked for (`1-3,0-1,1-7`), so Last-Event-ID resumes them all.
+ */
+export async function openMultiJobStream(
+  params: StreamParams & { jobs: { requestId: string; after: string | undefined }[] },
+): Promise<StreamOutcome> {
+  const followers: JobFollower[] = [];
   try {
-    read = await store.read(requestId, params.lastEventId);
+    for (const job of params.jobs) followers.push(await JobFollower.open(params.hub, params.store, job.requestId, job.after));
   } catch (err) {
-    detach();
+    followers.forEach((f) => f.close());
     throw err;
   }
-  const { record, events } = read;
-  if (!record) {
-    detach();
-    return 'not-found';
-  }
-  if (record.final && events.length === 0) {
-    detach();
-    return 'already-final';
-  }
+  if (followers.some((f) => !f.record)) return abandon(followers, { kind: 'not-found' });
+  if (followers.every((f) => f.finishedBeforeStart)) return abandon(followers, { kind: 'already-final' });
 
-  const opened = new SseSession(res, params.session);
-  session = opened;
-  params.sessions.add(opened);
+  const session = openSession(params, followers);
+  const cursor = () => followers.map((f) => f.lastEventId ?? '0-0').join(',');
+  for (const follower of followers) {
+    follower.start((event: JobEvent) => {
+      const data = `{"request_id":"${follower.requestId}","event_id":"${event.id}","data":${event.data}}`;
+      session.send({ id: cursor(), event: event.event, data });
+      if (followers.every((f) => f.finished)) session.end();
+    });
+  }
+  return { kind: 'streaming' };
+}
+
+export const MULTI_STREAM_MAX_JOBS = 50;
+
+function openSession(params: StreamParams, followers: JobFollower[]): SseSession {
+  const session = new SseSession(params.res, params.session);
+  params.sessions.add(session);
   params.onOpen?.();
-  opened.onClose(() => {
-    params.sessions.delete(opened);
-    detach();
+  session.onClose(() => {
+    params.sessions.delete(session);
+    followers.forEach((f) => f.close());
     params.onClose?.();
   });
-  for (const event of events) deliver(event);
-  for (const event of held) deliver(event);
-  held.length = 0;
-  return 'streaming';
+  return session;
+}
+
+function abandon(followers: JobFollower[], outcome: StreamOutcome): StreamOutcome {
+  followers.forEach((f) => f.close());
+  return outcome;
 }

@@ -191,6 +191,55 @@ for (const kind of SYSTEM_KINDS) {
         expect(finals(second.events).map((e) => [e.event, (e.data as { code: string }).code])).to.deep.equal([['failed', 'email_taken']]);
       });
 
+      it('one stream carries several jobs, each event naming its job, resumable by cursor', async () => {
+        const one = await submit(base, 'sleep', { ms: 40, steps: 2 });
+        const two = await submit(base, 'echo', { payload: 'two' });
+        const token = (u: string) => new URL(`${base}${u}`).searchParams.get('token');
+        const jobs = `${one.request_id}.${token(one.events_url)},${two.request_id}.${token(two.events_url)}`;
+        const url = `${base}/api/events?jobs=${jobs}`;
+        const text = await (await fetch(url)).text(); // the server ends it once both jobs are final
+        const messages = text.split('\n\n').filter((m) => m.includes('data: ')).map((m) => ({
+          id: /^id: (.*)$/m.exec(m)![1]!,
+          event: /^event: (.*)$/m.exec(m)![1]!,
+          data: JSON.parse(/^data: (.*)$/m.exec(m)![1]!),
+        }));
+        const of = (id: string) => messages.filter((m) => m.data.request_id === id);
+        expect(of(one.request_id).map((m) => m.data.event_id)).to.deep.equal(['0-1', '1-1', '1-2', '1-3', '1-4']);
+        expect(of(two.request_id).map((m) => m.event)).to.deep.equal(['status', 'status', 'result']);
+        expect(of(two.request_id).at(-1)!.data.data).to.equal('two');
+        const last = messages.at(-1)!.id;
+        expect(last.split(',')).to.have.length(2);
+        expect((await fetch(url, { headers: { 'last-event-id': last } })).status).to.equal(204);
+        const middle = messages[3]!.id;
+        const resumed = await (await fetch(`${url}&last_event_id=${middle}`)).text();
+        const resumedIds = [...resumed.matchAll(/"event_id":"([^"]+)"/g)].length;
+        expect(resumedIds).to.equal(messages.length - 4);
+        const badCursor = await fetch(url, { headers: { 'last-event-id': '1-1' } });
+        expectError({ status: badCursor.status, json: await badCursor.json() }, 400, 'invalid_last_event_id');
+        const wrongToken = await fetch(`${base}/api/events?jobs=${one.request_id}.${token(two.events_url)}`);
+        expectError({ status: wrongToken.status, json: await wrongToken.json() }, 404, 'not_found');
+      });
+
+      it('a browser form post without JavaScript gets a 303 to an HTML status page, and a 422 HTML page naming the fields', async () => {
+        const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+        const ok = await fetch(`${base}/api/jobs/sleep`, {
+          method: 'POST', redirect: 'manual', headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: 'ms=10&steps=1',
+        });
+        expect(ok.status).to.equal(303);
+        const location = ok.headers.get('location')!;
+        expect(location).to.match(/^\/jobs\/[0-9a-f-]{36}\?token=/);
+        const status = await fetch(`${base}${location}`);
+        expect(status.headers.get('content-type')).to.match(/^text\/html/);
+        expect(await status.text()).to.match(/<strong class="status">(queued|processing|succeeded)<\/strong>/);
+        const bad = await fetch(`${base}/api/jobs/register-user`, {
+          method: 'POST', headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=%3Cscript%3E&email=x',
+        });
+        expect(bad.status).to.equal(422);
+        const page = await bad.text();
+        expect(page).to.include('<strong>email</strong>');
+        expect(page).not.to.include('<script>');
+      });
+
       it('/healthz is alive and /readyz is ready', async () => {
         expect((await fetch(`${base}/healthz`)).status).to.equal(200);
         expect((await fetch(`${base}/readyz`)).status).to.equal(200);

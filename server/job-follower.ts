@@ -1,0 +1,83 @@
+import { compareEventIds, isFinalEvent, type JobEvent } from '../core/events.js';
+import type { JobRecord } from '../core/job-record.js';
+import type { JobStore } from '../core/ports.js';
+import type { Hub } from './hub.js';
+
+/**
+ * Follows one job's events for one stream, without loss or repeats: it listens for live events
+ * first (holding them), reads the log after the client's position, and once `start` is called
+ * emits the replay, then the held events skipping ids already emitted, then live events as they
+ * come. Ends itself after the final event.
+ */
+export class JobFollower {
+  private held: JobEvent[] | undefined = [];
+  private detach: (() => void) | undefined;
+  private replay: JobEvent[] = [];
+  private emit: (event: JobEvent) => void = () => {};
+  private done = false;
+  record: JobRecord | undefined;
+
+  private constructor(
+    readonly requestId: string,
+    private position: string | undefined,
+  ) {}
+
+  /** Subscribes, then reads the log. The record is undefined for an unknown or expired job. */
+  static async open(hub: Hub, store: JobStore, requestId: string, after: string | undefined): Promise<JobFollower> {
+    const follower = new JobFollower(requestId, after);
+    follower.detach = await hub.attach(requestId, (event) => follower.onLive(event));
+    try {
+      const { record, events } = await store.read(requestId, after);
+      follower.record = record;
+      follower.replay = events;
+    } catch (err) {
+      follower.close();
+      throw err;
+    }
+    return follower;
+  }
+
+  /** Nothing left to send: the client already has the final event. */
+  get finishedBeforeStart(): boolean {
+    return this.record?.final === true && this.replay.length === 0;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** The id of the last event the client has (or had when it connected). */
+  get lastEventId(): string | undefined {
+    return this.position;
+  }
+
+  start(emit: (event: JobEvent) => void): void {
+    this.emit = emit;
+    if (this.finishedBeforeStart) this.done = true;
+    const queued = [...this.replay, ...(this.held ?? [])];
+    this.held = undefined;
+    this.replay = [];
+    for (const event of queued) this.deliver(event);
+  }
+
+  close(): void {
+    this.detach?.();
+    this.detach = undefined;
+  }
+
+  private onLive(event: JobEvent): void {
+    if (this.held) this.held.push(event);
+    else this.deliver(event);
+  }
+
+  private deliver(event: JobEvent): void {
+    if (this.done) return;
+    if (this.position !== undefined && compareEventIds(event.id, this.position) <= 0) return;
+    this.position = event.id;
+    if (isFinalEvent(event.event)) {
+      this.done = true;
+      this.close();
+    }
+    this.emit(event);
+  }
+}
