@@ -23,6 +23,9 @@ async function main(): Promise<void> {
       'embedded mode: web and worker run in this one process on in-memory queues and storage; single-instance only, nothing is kept across restarts. Set RABBITMQ_URL and REDIS_URL to run distributed.',
     );
     logger.info({ port: running.web.port }, `relay is running: open http://localhost:${running.web.port}/`);
+    process.stderr.write(
+      `\n  Relay (embedded mode: single instance, in-memory, nothing kept across restarts)\n  Open http://localhost:${running.web.port}/\n\n`,
+    );
     exitOnSignals(() => running.stop(), config.shutdownGraceMs, logger);
   }
 }
