@@ -9,6 +9,7 @@ import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.
 import { connectRedis } from '../core/adapters/redis/connection.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisUserStore } from '../core/adapters/redis/user-store.js';
+import { RedisJobControl } from '../core/adapters/redis/job-control.js';
 import { Worker } from './worker.js';
 
 export async function assembleWorker(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
@@ -22,17 +23,26 @@ export async function assembleWorker(config: Config, logger: Logger): Promise<{ 
   const jobTypes = [...JOB_TYPES.keys()];
   await declareTopology(rabbit, jobTypes, config.deliveryLimit);
   const replies = new RabbitReplyPublisher(rabbit, config.deliveryLimit);
-  const source = new RabbitJobSource(rabbit, { jobTypes, concurrency: config.workerConcurrency, deliveryLimit: config.deliveryLimit });
-  const users = new RedisUserStore(redis, new RedisKeys(config.redisPrefix));
-  const worker = new Worker({ jobTypes: JOB_TYPES, source, replies, users, logger });
+  const source = new RabbitJobSource(rabbit, {
+    jobTypes,
+    concurrency: config.workerConcurrency,
+    deliveryLimit: config.deliveryLimit,
+    retryBaseMs: config.retryBaseMs,
+    maxAttempts: config.maxAttempts,
+  });
+  const keys = new RedisKeys(config.redisPrefix);
+  const subscriber = redis.duplicate({ connectionName: 'relay-worker-sub', commandTimeout: undefined });
+  subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
+  const control = new RedisJobControl(redis, subscriber, keys);
+  const worker = new Worker({ jobTypes: JOB_TYPES, source, replies, users: new RedisUserStore(redis, keys), control, logger, maxAttempts: config.maxAttempts });
   await worker.start();
   logger.info({ job_types: jobTypes }, 'relay worker consuming');
   return {
     async stop() {
-      await worker.stop();
+      await worker.stop(config.workerDrainMs);
       await replies.close();
       await rabbit.close();
-      await redis.quit();
+      await Promise.allSettled([redis.quit(), subscriber.quit()]);
     },
   };
 }

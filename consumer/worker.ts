@@ -1,13 +1,16 @@
 import type { Logger } from '../core/logger.js';
 import { JobError, type JobType } from '../core/jobs/index.js';
-import type { InboundJob, JobSource, ReplyPublisher, Settlement, UserStore } from '../core/ports.js';
+import type { InboundJob, JobControl, JobSource, ReplyPublisher, Settlement, UserStore } from '../core/ports.js';
 
 export interface WorkerDeps {
   jobTypes: ReadonlyMap<string, JobType>;
   source: JobSource;
   replies: ReplyPublisher;
   users: UserStore;
+  control: JobControl;
   logger: Logger;
+  /** Attempts in all, the first included, before an unexpected failure is final. */
+  maxAttempts: number;
 }
 
 const DEFAULT_REPLY_TO = 'front_queue';
@@ -19,17 +22,28 @@ const DEFAULT_REPLY_TO = 'front_queue';
  */
 export class Worker {
   private readonly shutdown = new AbortController();
+  /** Jobs running now, so a cancel or a timeout can stop them. */
+  private readonly running = new Map<string, AbortController>();
 
-  constructor(private readonly deps: WorkerDeps) {}
+  constructor(private readonly deps: WorkerDeps) {
+    deps.control.onStop((requestId) => this.running.get(requestId)?.abort());
+  }
 
   start(): Promise<void> {
     return this.deps.source.start((job) => this.process(job));
   }
 
-  /** Stops taking jobs; handlers see an aborted signal; waits for the jobs in hand to settle. */
-  async stop(): Promise<void> {
-    this.shutdown.abort();
-    await this.deps.source.stop();
+  /**
+   * Stops taking jobs and lets the ones in hand finish for up to `drainMs`; any still running
+   * then are interrupted and go back to the queue for another worker.
+   */
+  async stop(drainMs = 0): Promise<void> {
+    const interrupt = setTimeout(() => this.shutdown.abort(), drainMs);
+    try {
+      await this.deps.source.stop();
+    } finally {
+      clearTimeout(interrupt);
+    }
   }
 
   async process(job: InboundJob): Promise<Settlement> {
@@ -39,12 +53,19 @@ export class Worker {
     const type = job.type ? jobTypes.get(job.type) : undefined;
     if (!type) return this.reject(job, 'unknown_job_type');
 
-    const log = logger.child({ request_id: job.requestId, type: type.name, attempt: job.attempt });
-    const replyTo = job.replyTo ?? DEFAULT_REPLY_TO;
     const requestId = job.requestId;
+    const log = logger.child({ request_id: requestId, type: type.name, attempt: job.attempt });
+    if (await this.deps.control.isSettled(requestId).catch(() => false)) {
+      log.info('job already settled (cancelled or timed out); skipped');
+      return { kind: 'ack' };
+    }
+
+    const replyTo = job.replyTo ?? DEFAULT_REPLY_TO;
     let seq = 0;
     const reply = (event: string, data: unknown) =>
       this.deps.replies.publish(requestId, replyTo, { id: `${job.attempt}-${++seq}`, event, data });
+    const stopped = new AbortController();
+    this.running.set(requestId, stopped);
 
     try {
       const input = type.input.safeParse(job.body.value);
@@ -58,11 +79,15 @@ export class Worker {
         result = await type.handle(input.data, {
           requestId,
           attempt: job.attempt,
-          signal: this.shutdown.signal,
+          signal: AbortSignal.any([this.shutdown.signal, stopped.signal]),
           users: this.deps.users,
           progress: (percent, message) => reply('progress', message === undefined ? { percent } : { percent, message }),
         });
       } catch (err) {
+        if (stopped.signal.aborted) {
+          log.info('job stopped: cancelled or timed out');
+          return { kind: 'ack' };
+        }
         if (this.shutdown.signal.aborted) {
           log.info('job interrupted by shutdown; returned to the queue');
           return { kind: 'requeue' };
@@ -72,9 +97,7 @@ export class Worker {
           log.info({ code: err.code }, 'job failed');
           return { kind: 'ack' };
         }
-        log.error({ err }, 'handler threw unexpectedly');
-        await reply('failed', { code: 'internal_error', message: 'The job failed unexpectedly' });
-        return { kind: 'dead-letter', reason: `handler_error: ${(err as Error)?.message ?? String(err)}` };
+        return await this.afterUnexpectedError(err, job.attempt, reply, log);
       }
       await reply('result', result ?? null);
       log.debug('job succeeded');
@@ -83,7 +106,27 @@ export class Worker {
       // A reply could not be confirmed (broker gone): leave the job to be redelivered.
       log.warn({ err }, 'reply not confirmed; job returned to the queue');
       return { kind: 'requeue' };
+    } finally {
+      this.running.delete(requestId);
     }
+  }
+
+  private async afterUnexpectedError(
+    err: unknown,
+    attempt: number,
+    reply: (event: string, data: unknown) => Promise<void>,
+    log: Logger,
+  ): Promise<Settlement> {
+    const reason = (err as Error)?.message ?? String(err);
+    if (attempt < this.deps.maxAttempts) {
+      log.warn({ err }, 'handler threw; retrying after a backoff');
+      await reply('status', { status: 'retrying', attempt: attempt + 1 });
+      return { kind: 'retry', attempt: attempt + 1 };
+    }
+    log.error({ err }, 'handler threw on its last attempt');
+    const code = this.deps.maxAttempts > 1 ? 'retries_exhausted' : 'internal_error';
+    await reply('failed', { code, message: code === 'retries_exhausted' ? `The job failed ${attempt} times` : 'The job failed unexpectedly' });
+    return { kind: 'dead-letter', reason: `${code}: ${reason}` };
   }
 
   private reject(job: InboundJob, reason: string): Settlement {

@@ -56,6 +56,11 @@ const envSchema = z.object({
   STREAM_BUFFER_BYTES: int(DEFAULTS.streamBufferBytes, 1024),
   DELIVERY_LIMIT: int(DEFAULTS.deliveryLimit, 1),
   SHUTDOWN_GRACE_MS: int(DEFAULTS.shutdownGraceMs, 0),
+  MAX_ATTEMPTS: int(DEFAULTS.maxAttempts, 1),
+  RETRY_BASE_MS: int(DEFAULTS.retryBaseMs, 10),
+  JOB_TIMEOUT_MS: int(DEFAULTS.jobTimeoutMs, 1_000),
+  IDEMPOTENCY_TTL_SECONDS: int(DEFAULTS.idempotencyTtlSeconds, 60),
+  WORKER_DRAIN_MS: int(DEFAULTS.workerDrainMs, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -81,6 +86,11 @@ export interface Config {
   streamBufferBytes: number;
   deliveryLimit: number;
   shutdownGraceMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  jobTimeoutMs: number;
+  idempotencyTtlSeconds: number;
+  workerDrainMs: number;
   logLevel: string;
 }
 
@@ -124,6 +134,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamBufferBytes: e.STREAM_BUFFER_BYTES,
     deliveryLimit: e.DELIVERY_LIMIT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    maxAttempts: e.MAX_ATTEMPTS,
+    retryBaseMs: e.RETRY_BASE_MS,
+    jobTimeoutMs: e.JOB_TIMEOUT_MS,
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    workerDrainMs: e.WORKER_DRAIN_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

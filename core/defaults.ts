@@ -18,5 +18,14 @@ export const DEFAULTS = {
   /** RabbitMQ gives up on a message returned this many times (a crash loop) and dead-letters it. */
   deliveryLimit: 20,
   bodyLimitBytes: 16 * 1024,
+  /** Attempts in all (the first included) before an unexpected handler failure is final. */
+  maxAttempts: 4,
+  /** First retry delay; each further retry doubles it (with ±20 % jitter). */
+  retryBaseMs: 1_000,
+  /** A job with no final event by then ends with `failed` / `timeout`. */
+  jobTimeoutMs: 5 * 60_000,
+  idempotencyTtlSeconds: 24 * 60 * 60,
+  /** After SIGTERM a worker lets jobs in hand finish this long, then returns the rest to the queue. */
+  workerDrainMs: 20_000,
   shutdownGraceMs: 8_000,
 } as const;

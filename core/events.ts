@@ -14,6 +14,17 @@ export interface JobEvent {
 }
 
 export const QUEUED_EVENT_ID = '0-1';
+
+/**
+ * Final events decided outside the worker (cancel, timeout) use this attempt number, so they
+ * sort after anything a worker can send and whichever comes first is the only final.
+ */
+export const CONTROL_ATTEMPT = 999_999_999;
+export const CONTROL_EVENT_ID = `${CONTROL_ATTEMPT}-1`;
+
+export function isControlEventId(id: string): boolean {
+  return id === CONTROL_EVENT_ID;
+}
 export const QUEUED_EVENT: JobEvent = { id: QUEUED_EVENT_ID, event: 'status', data: '{"status":"queued"}' };
 
 export function isEventName(value: unknown): value is EventName {
@@ -48,3 +59,18 @@ export function compareEventIds(a: string, b: string): number {
   if (!x || !y) throw new Error(`malformed event id: ${!x ? a : b}`);
   return x.attempt - y.attempt || x.seq - y.seq;
 }
+
+/** The final event of a job that ran out of time (see the deadline queues). */
+export function timeoutEvent(timeoutMs: number) {
+  return {
+    id: CONTROL_EVENT_ID,
+    event: 'failed' as const,
+    data: { code: 'timeout', message: `The job did not finish within ${Math.round(timeoutMs / 1000)} s` },
+  };
+}
+
+export const CANCELLED_EVENT: JobEvent = {
+  id: CONTROL_EVENT_ID,
+  event: 'failed',
+  data: '{"code":"cancelled","message":"The job was cancelled"}',
+};

@@ -38,10 +38,19 @@ export interface EventFeed {
   subscribe(requestId: string): Promise<void>;
   unsubscribe(requestId: string): Promise<void>;
   onEvent(listener: (requestId: string, event: JobEvent) => void): void;
+  /** Called when live events may have been missed (the connection was lost and is back). */
+  onGap?(listener: () => void): void;
 }
 
-/** How a consumer settles one message once its work is done. */
-export type Settlement = { kind: 'ack' } | { kind: 'dead-letter'; reason: string } | { kind: 'requeue' };
+/**
+ * How a consumer settles one message once its work is done. `retry` puts the job back after a
+ * backoff delay, as attempt `attempt`.
+ */
+export type Settlement =
+  | { kind: 'ack' }
+  | { kind: 'dead-letter'; reason: string }
+  | { kind: 'requeue' }
+  | { kind: 'retry'; attempt: number };
 
 /** A message taken from a job queue, as the worker sees it. */
 export interface InboundJob {
@@ -87,6 +96,28 @@ export interface RegisteredUser {
 export interface UserStore {
   /** Creates the user, or returns the one this same request created; `taken` when another request owns the email. */
   register(requestId: string, name: string, email: string): Promise<RegisteredUser | 'taken'>;
+}
+
+/** Worker side: what it must know about jobs decided elsewhere (cancelled, timed out). */
+export interface JobControl {
+  /** True when the job already has its final event (or no longer exists): do not run it. */
+  isSettled(requestId: string): Promise<boolean>;
+  /** Called with the id of a job that was cancelled or timed out while it may be running. */
+  onStop(listener: (requestId: string) => void): void;
+}
+
+export type IdempotencyClaim =
+  | { kind: 'claimed' }
+  | { kind: 'existing'; requestId: string; fingerprint: string; published: boolean };
+
+/** `Idempotency-Key` records, scoped to a job type. */
+export interface IdempotencyStore {
+  /** Claims the key for this request, or returns who holds it. Atomic: of racing claims one wins. */
+  claim(type: string, key: string, fingerprint: string, requestId: string): Promise<IdempotencyClaim>;
+  /** The job is on the queue: later requests with the key get its 202. */
+  markPublished(type: string, key: string): Promise<void>;
+  /** The job was not accepted: free the key. */
+  release(type: string, key: string): Promise<void>;
 }
 
 /** Optional ability: tells whether the adapter's connection is usable now. */

@@ -7,7 +7,9 @@ import type { Logger } from '../core/logger.js';
 import type { JobType } from '../core/jobs/index.js';
 import { coerceFormFields } from '../core/jobs/form-fields.js';
 import { statusBody } from '../core/job-record.js';
-import type { HealthCheck, JobPublisher, JobStore } from '../core/ports.js';
+import type { HealthCheck, IdempotencyStore, JobPublisher, JobStore } from '../core/ports.js';
+import { CANCELLED_EVENT } from '../core/events.js';
+import { fingerprint } from '../core/fingerprint.js';
 import { isRequestId, isValidToken, tokenFor } from '../core/token.js';
 import { codeForBodyError, sendError } from './http-errors.js';
 import type { Hub } from './hub.js';
@@ -20,6 +22,9 @@ export interface AppDeps {
   jobTypes: ReadonlyMap<string, JobType>;
   publisher: JobPublisher;
   store: JobStore;
+  idempotency: IdempotencyStore;
+  /** How long a request with a known Idempotency-Key waits for the first one to be published. */
+  idempotencyWaitMs: number;
   hub: Hub;
   health: HealthCheck[];
   secret: string;
@@ -103,13 +108,27 @@ export function createApp(deps: AppDeps): express.Express {
       }
       if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
 
-      const requestId = crypto.randomUUID();
+      const idempotencyKey = req.get('idempotency-key');
+      if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
+        return sendError(res, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters');
+      }
+
+      let requestId = crypto.randomUUID();
+      if (idempotencyKey !== undefined) {
+        const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), requestId).catch(() => 'unavailable' as const);
+        if (decided === 'unavailable') return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
+        if (decided === 'reused') return sendError(res, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
+        if (decided !== 'claimed') return acceptedResponse(res, decided, secret, wantsHtml);
+      }
+      const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey));
+
       const log = logger.child({ request_id: requestId, type: type.name });
       try {
         await store.create(requestId, type.name, new Date());
       } catch (err) {
         log.warn({ err }, 'job record not created');
         metrics.publishFailures.inc();
+        await release().catch(() => undefined);
         return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
       }
       try {
@@ -118,17 +137,15 @@ export function createApp(deps: AppDeps): express.Express {
         log.warn({ err }, 'job not published');
         metrics.publishFailures.inc();
         await store.remove(requestId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
+        await release().catch(() => undefined);
         return sendError(res, 'unavailable', 'The job queue is unavailable, try again shortly');
+      }
+      if (idempotencyKey !== undefined) {
+        await deps.idempotency.markPublished(type.name, idempotencyKey).catch((err) => log.warn({ err }, 'idempotency key not marked'));
       }
       metrics.jobsSubmitted.inc({ type: type.name });
       log.info('job accepted');
-      const token = tokenFor(secret, requestId);
-      const statusUrl = `/api/jobs/${requestId}?token=${token}`;
-      if (wantsHtml) return void res.redirect(303, `/jobs/${requestId}?token=${token}`);
-      res
-        .status(202)
-        .location(statusUrl)
-        .json({ status: 'accepted', request_id: requestId, events_url: `/api/jobs/${requestId}/events?token=${token}`, status_url: statusUrl });
+      acceptedResponse(res, requestId, secret, wantsHtml);
     },
   );
 
@@ -148,6 +165,21 @@ export function createApp(deps: AppDeps): express.Express {
     }
     if (!record) return sendError(res, 'not_found', 'No such job');
     res.set('Cache-Control', 'no-store').json(statusBody(record));
+  });
+
+  app.delete('/api/jobs/:id', async (req, res) => {
+    const requestId = authorised(req);
+    if (!requestId) return sendError(res, 'not_found', 'No such job');
+    try {
+      const outcome = await store.append(requestId, CANCELLED_EVENT, new Date(), true);
+      if (outcome === 'unknown-job') return sendError(res, 'not_found', 'No such job');
+      if (outcome !== 'appended') return sendError(res, 'already_final', 'The job has already finished');
+      const record = await store.get(requestId);
+      req.log.info({ request_id: requestId }, 'job cancelled');
+      res.status(200).json(record ? statusBody(record) : { request_id: requestId, status: 'failed' });
+    } catch {
+      sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
+    }
   });
 
   app.get('/api/jobs/:id/events', async (req, res) => {
@@ -233,6 +265,38 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   return app;
+}
+
+function acceptedResponse(res: Response, requestId: string, secret: string, wantsHtml: boolean): void {
+  const token = tokenFor(secret, requestId);
+  if (wantsHtml) return res.redirect(303, `/jobs/${requestId}?token=${token}`);
+  const statusUrl = `/api/jobs/${requestId}?token=${token}`;
+  res
+    .status(202)
+    .location(statusUrl)
+    .json({ status: 'accepted', request_id: requestId, events_url: `/api/jobs/${requestId}/events?token=${token}`, status_url: statusUrl });
+}
+
+/**
+ * Claims an Idempotency-Key for a new request. A key already held with the same body answers
+ * with that job once it is on the queue (waiting for a racing first request to get there).
+ */
+async function claimIdempotencyKey(
+  deps: AppDeps,
+  type: string,
+  key: string,
+  print: string,
+  requestId: string,
+): Promise<'claimed' | 'reused' | 'unavailable' | string> {
+  const deadline = Date.now() + deps.idempotencyWaitMs;
+  for (;;) {
+    const claim = await deps.idempotency.claim(type, key, print, requestId);
+    if (claim.kind === 'claimed') return 'claimed';
+    if (claim.fingerprint !== print) return 'reused';
+    if (claim.published) return claim.requestId;
+    if (Date.now() > deadline) return 'unavailable';
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 function answerStreamOutcome(res: Response, outcome: StreamOutcome): void {

@@ -13,6 +13,8 @@ import { connectRedis } from '../core/adapters/redis/connection.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisJobStore } from '../core/adapters/redis/job-store.js';
 import { RedisEventFeed } from '../core/adapters/redis/event-feed.js';
+import { RedisIdempotencyStore } from '../core/adapters/redis/idempotency-store.js';
+import { MemoryIdempotencyStore } from '../core/adapters/memory/idempotency-store.js';
 import { MemoryJobQueue, MemoryReplyQueue } from '../core/adapters/memory/broker.js';
 import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
 import { MemoryUserStore } from '../core/adapters/memory/user-store.js';
@@ -39,11 +41,18 @@ export async function assembleDistributedWeb(config: Config, logger: Logger, sta
   await declareTopology(rabbit, [...JOB_TYPES.keys()], config.deliveryLimit);
   const keys = new RedisKeys(config.redisPrefix);
   const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
-  const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs);
+  const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, config.jobTimeoutMs);
   const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch, deliveryLimit: config.deliveryLimit });
   const web = await startWeb(
     config,
-    { publisher, store, feed: new RedisEventFeed(subscriber, keys), replies, health: [publisher, store] },
+    {
+      publisher,
+      store,
+      idempotency: new RedisIdempotencyStore(redis, keys, config.idempotencyTtlSeconds),
+      feed: new RedisEventFeed(subscriber, keys),
+      replies,
+      health: [publisher, store],
+    },
     logger,
     staticDirs,
   );
@@ -60,17 +69,31 @@ export async function assembleDistributedWeb(config: Config, logger: Logger, sta
 
 /** Web and worker in one process on in-memory adapters: a first look, single-instance only. */
 export async function assembleEmbedded(config: Config, logger: Logger, staticDirs: string[]): Promise<Assembled> {
-  const jobs = new MemoryJobQueue(new Set(JOB_TYPES.keys()), config.workerConcurrency);
   const replies = new MemoryReplyQueue(config.replyPrefetch);
+  const jobs = new MemoryJobQueue(new Set(JOB_TYPES.keys()), {
+    concurrency: config.workerConcurrency,
+    retryBaseMs: config.retryBaseMs,
+    jobTimeoutMs: config.jobTimeoutMs,
+    replies,
+  });
   const store = new MemoryJobStore(config.jobTtlSeconds);
-  const worker = new Worker({ jobTypes: JOB_TYPES, source: jobs, replies, users: new MemoryUserStore(), logger });
+  const worker = new Worker({
+    jobTypes: JOB_TYPES,
+    source: jobs,
+    replies,
+    users: new MemoryUserStore(),
+    control: store,
+    logger,
+    maxAttempts: config.maxAttempts,
+  });
   await worker.start();
-  const web = await startWeb(config, { publisher: jobs, store, feed: store, replies, health: [] }, logger, staticDirs);
+  const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds);
+  const web = await startWeb(config, { publisher: jobs, store, idempotency, feed: store, replies, health: [] }, logger, staticDirs);
   return {
     web,
     async stop() {
       await web.drain();
-      await worker.stop();
+      await worker.stop(config.workerDrainMs);
     },
   };
 }

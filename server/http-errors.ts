@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'not_found'
   | 'invalid_last_event_id'
   | 'rate_limited'
+  | 'idempotency_key_reused'
+  | 'invalid_idempotency_key'
+  | 'already_final'
   | 'unavailable'
   | 'internal_error';
 
@@ -21,6 +24,9 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   invalid_last_event_id: 400,
   rate_limited: 429,
+  idempotency_key_reused: 409,
+  invalid_idempotency_key: 400,
+  already_final: 409,
   unavailable: 503,
   internal_error: 500,
 };

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { JOB_TYPES } from '../core/jobs/index.js';
-import type { EventFeed, HealthCheck, JobPublisher, JobStore, ReplySource } from '../core/ports.js';
+import type { EventFeed, HealthCheck, IdempotencyStore, JobPublisher, JobStore, ReplySource } from '../core/ports.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { createApp } from './app.js';
 import { Hub } from './hub.js';
@@ -14,6 +14,7 @@ import type { SseSession } from './sse-session.js';
 export interface WebAdapters {
   publisher: JobPublisher;
   store: JobStore;
+  idempotency: IdempotencyStore;
   feed: EventFeed;
   replies: ReplySource;
   health: HealthCheck[];
@@ -31,6 +32,11 @@ export async function startWeb(config: Config, adapters: WebAdapters, logger: Lo
   let accepting = true;
   const sessions = new Set<SseSession>();
   const hub = new Hub(adapters.feed, logger);
+  // Live events may have been missed: end the streams; clients resume from the log at once.
+  adapters.feed.onGap?.(() => {
+    logger.warn({ streams: sessions.size }, 'event feed reconnected; ending streams so clients resume from the log');
+    for (const session of [...sessions]) session.end();
+  });
   const metrics = new WebMetrics();
   const listener = new ReplyListener(adapters.replies, adapters.store, logger, metrics);
   await listener.start();
@@ -39,6 +45,8 @@ export async function startWeb(config: Config, adapters: WebAdapters, logger: Lo
     jobTypes: JOB_TYPES,
     publisher: adapters.publisher,
     store: adapters.store,
+    idempotency: adapters.idempotency,
+    idempotencyWaitMs: config.publishTimeoutMs + 1_000,
     hub,
     health: adapters.health,
     secret: config.secret,

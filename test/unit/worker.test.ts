@@ -18,11 +18,12 @@ const exploding = defineJobType({
   },
 });
 
-function setup() {
+function setup(maxAttempts = 1) {
   const types = new Map<string, JobType>([...JOB_TYPES, ['explode', exploding as unknown as JobType]]);
-  const jobs = new MemoryJobQueue(new Set(types.keys()), 1);
   const replies = new MemoryReplyQueue(1);
-  const worker = new Worker({ jobTypes: types, source: jobs, replies, users: new MemoryUserStore(), logger: createLogger('test', 'silent') });
+  const jobs = new MemoryJobQueue(new Set(types.keys()), { concurrency: 1, retryBaseMs: 10, jobTimeoutMs: 60_000, replies });
+  const control = { isSettled: async () => false, onStop: () => {} };
+  const worker = new Worker({ jobTypes: types, source: jobs, replies, users: new MemoryUserStore(), control, logger: createLogger('test', 'silent'), maxAttempts });
   const sent = () => {
     const out: unknown[] = [];
     replies.queue.consume(async (m) => {
@@ -66,8 +67,27 @@ describe('worker', () => {
     const { worker, sent } = setup();
     const out = sent();
     const settlement = await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'crash' } } }));
-    expect(settlement).to.deep.equal({ kind: 'dead-letter', reason: 'handler_error: kaboom' });
+    expect(settlement).to.deep.equal({ kind: 'dead-letter', reason: 'internal_error: kaboom' });
     expect(out.at(-1)).to.deep.equal({ id: '1-2', event: 'failed', data: { code: 'internal_error', message: 'The job failed unexpectedly' } });
+  });
+
+  it('retries an unexpected failure with a retrying status, then ends with retries_exhausted after the last attempt', async () => {
+    const { worker, sent } = setup(3);
+    const out = sent();
+    const crash = { type: 'explode', body: { json: true as const, value: { how: 'crash' } } };
+    expect(await worker.process(job({ ...crash, attempt: 1 }))).to.deep.equal({ kind: 'retry', attempt: 2 });
+    expect(out.at(-1)).to.deep.equal({ id: '1-2', event: 'status', data: { status: 'retrying', attempt: 2 } });
+    expect(await worker.process(job({ ...crash, attempt: 2 }))).to.deep.equal({ kind: 'retry', attempt: 3 });
+    const last = await worker.process(job({ ...crash, attempt: 3 }));
+    expect(last).to.deep.equal({ kind: 'dead-letter', reason: 'retries_exhausted: kaboom' });
+    expect(out.at(-1)).to.deep.equal({ id: '3-2', event: 'failed', data: { code: 'retries_exhausted', message: 'The job failed 3 times' } });
+  });
+
+  it('a job error is permanent even when retries are allowed', async () => {
+    const { worker, sent } = setup(3);
+    const out = sent();
+    expect(await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'job-error' } } }))).to.deep.equal({ kind: 'ack' });
+    expect((out.at(-1) as { event: string }).event).to.equal('failed');
   });
 
   it('dead-letters poison without replying: not JSON, no correlation id, unknown type', async () => {

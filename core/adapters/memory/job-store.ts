@@ -1,7 +1,7 @@
 import type { JobEvent } from '../../events.js';
-import { QUEUED_EVENT, compareEventIds, isFinalEvent, parseEventId } from '../../events.js';
+import { QUEUED_EVENT, compareEventIds, isControlEventId, isFinalEvent, parseEventId } from '../../events.js';
 import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
-import type { AppendOutcome, EventFeed, JobStore } from '../../ports.js';
+import type { AppendOutcome, EventFeed, JobControl, JobStore } from '../../ports.js';
 
 interface Entry {
   fields: Record<string, string>;
@@ -10,10 +10,11 @@ interface Entry {
 }
 
 /** The embedded mode's job records, event logs and live feed, with the same rules as the Redis script. */
-export class MemoryJobStore implements JobStore, EventFeed {
+export class MemoryJobStore implements JobStore, EventFeed, JobControl {
   private readonly entries = new Map<string, Entry>();
   private readonly subscribed = new Set<string>();
   private listener: (requestId: string, event: JobEvent) => void = () => {};
+  private stopListener: (requestId: string) => void = () => {};
 
   constructor(private readonly ttlSeconds: number) {}
 
@@ -44,6 +45,7 @@ export class MemoryJobStore implements JobStore, EventFeed {
     });
     entry.expiresAt = Date.now() + this.ttlSeconds * 1000;
     if (this.subscribed.has(requestId)) this.listener(requestId, event);
+    if (isControlEventId(event.id)) this.stopListener(requestId);
     return 'appended';
   }
 
@@ -69,6 +71,15 @@ export class MemoryJobStore implements JobStore, EventFeed {
 
   onEvent(listener: (requestId: string, event: JobEvent) => void): void {
     this.listener = listener;
+  }
+
+  async isSettled(requestId: string): Promise<boolean> {
+    const entry = this.live(requestId);
+    return !entry || entry.fields.final === '1';
+  }
+
+  onStop(listener: (requestId: string) => void): void {
+    this.stopListener = listener;
   }
 
   private live(requestId: string): Entry | undefined {

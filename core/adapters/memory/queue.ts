@@ -1,4 +1,5 @@
 import type { DecodedBody, Settlement } from '../../ports.js';
+import { pickDelay } from '../../backoff.js';
 
 export interface QueuedMessage {
   requestId: string | undefined;
@@ -21,7 +22,10 @@ export class MemoryQueue {
   private idle: (() => void) | undefined;
   readonly deadLetters: DeadLetter[] = [];
 
-  constructor(private readonly concurrency: number) {}
+  constructor(
+    private readonly concurrency: number,
+    private readonly retryBaseMs = 1_000,
+  ) {}
 
   push(message: QueuedMessage): void {
     this.waiting.push(message);
@@ -60,6 +64,10 @@ export class MemoryQueue {
       settlement = { kind: 'dead-letter', reason: `consumer_error: ${(err as Error).message}` };
     }
     if (settlement.kind === 'requeue') this.waiting.push(message);
+    else if (settlement.kind === 'retry') {
+      const attempt = settlement.attempt;
+      setTimeout(() => this.push({ ...message, attempt }), pickDelay(this.retryBaseMs, attempt)).unref();
+    }
     else if (settlement.kind === 'dead-letter') this.deadLetters.push({ message, reason: settlement.reason });
     this.inFlight--;
     if (this.inFlight === 0 && this.idle) this.idle();

@@ -1,6 +1,7 @@
 import type { Connection, Publisher } from 'rabbitmq-client';
 import type { Closable, HealthCheck, JobPublisher, OutboundJob } from '../../ports.js';
 import { ATTEMPT_HEADER, JOBS_EXCHANGE, REPLY_QUEUE } from './topology.js';
+import { deadlineMessage, deadlineQueue } from './deadlines.js';
 
 export class BrokerUnavailableError extends Error {}
 
@@ -11,13 +12,17 @@ export class RabbitJobPublisher implements JobPublisher, HealthCheck, Closable {
   constructor(
     private readonly connection: Connection,
     private readonly timeoutMs: number,
+    private readonly jobTimeoutMs: number,
   ) {
-    this.publisher = connection.createPublisher({ confirm: true, maxAttempts: 1 });
+    this.publisher = connection.createPublisher({ confirm: true, maxAttempts: 1, queues: [deadlineQueue(jobTimeoutMs)] });
   }
 
   async publish(job: OutboundJob): Promise<void> {
     if (!this.connection.ready) throw new BrokerUnavailableError('RabbitMQ is not connected');
-    const sent = this.publisher.send(
+    // The job's deadline rides in RabbitMQ too, so it fires even if this instance is gone by then.
+    const deadline = deadlineMessage(job.requestId, this.jobTimeoutMs);
+    const deadlineSent = this.publisher.send(deadline.envelope, deadline.body);
+    const jobSent = this.publisher.send(
       {
         exchange: JOBS_EXCHANGE,
         routingKey: job.type,
@@ -32,6 +37,7 @@ export class RabbitJobPublisher implements JobPublisher, HealthCheck, Closable {
       },
       Buffer.from(JSON.stringify(job.input)),
     );
+    const sent = Promise.all([jobSent, deadlineSent]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new BrokerUnavailableError('RabbitMQ did not confirm in time')), this.timeoutMs);

@@ -3,23 +3,35 @@ import type { InboundJob, JobSource, Settlement } from '../../ports.js';
 import { decodeBody } from './body.js';
 import { sendToDeadLetters } from './dead-letters.js';
 import { ATTEMPT_HEADER, JOBS_EXCHANGE, jobQueue, jobsExchange, workQueue } from './topology.js';
+import { RETRY_DELAY_HEADER, RETRY_EXCHANGE, allRetryDelays, pickDelay, retryBinding, retryExchange, retryQueue } from './retry-queues.js';
 
 export interface JobSourceOptions {
   jobTypes: string[];
   concurrency: number;
   deliveryLimit: number;
+  retryBaseMs: number;
+  maxAttempts: number;
 }
 
 /** Consumes every job type's queue with manual acks; a job is settled only when the worker says so. */
 export class RabbitJobSource implements JobSource {
   private consumers: Consumer[] = [];
   private readonly deadLetters: Publisher;
+  private readonly retries: Publisher;
 
   constructor(
     private readonly connection: Connection,
     private readonly options: JobSourceOptions,
   ) {
     this.deadLetters = connection.createPublisher({ confirm: true, maxAttempts: 3 });
+    const delays = allRetryDelays(options.retryBaseMs, options.maxAttempts);
+    this.retries = connection.createPublisher({
+      confirm: true,
+      maxAttempts: 3,
+      exchanges: [retryExchange],
+      queues: delays.map(retryQueue),
+      queueBindings: delays.map(retryBinding),
+    });
   }
 
   async start(handle: (job: InboundJob) => Promise<Settlement>): Promise<void> {
@@ -45,12 +57,33 @@ export class RabbitJobSource implements JobSource {
   private async settle(msg: AsyncMessage, settlement: Settlement, queue: string): Promise<ConsumerStatus> {
     if (settlement.kind === 'requeue') return ConsumerStatus.REQUEUE;
     if (settlement.kind === 'dead-letter') await sendToDeadLetters(this.deadLetters, msg, settlement.reason, queue);
+    if (settlement.kind === 'retry') await this.scheduleRetry(msg, settlement.attempt);
     return ConsumerStatus.ACK;
+  }
+
+  /** The copy waits in a delay queue, then dead-letters back to its job queue; the original is acked after. */
+  private async scheduleRetry(msg: AsyncMessage, attempt: number): Promise<void> {
+    const delay = pickDelay(this.options.retryBaseMs, attempt);
+    await this.retries.send(
+      {
+        exchange: RETRY_EXCHANGE,
+        routingKey: msg.routingKey,
+        durable: true,
+        correlationId: msg.correlationId,
+        messageId: msg.messageId,
+        replyTo: msg.replyTo,
+        type: msg.type,
+        contentType: msg.contentType,
+        headers: { ...stripDeathHeaders(msg.headers), [ATTEMPT_HEADER]: attempt, [RETRY_DELAY_HEADER]: String(delay) },
+      },
+      Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(JSON.stringify(msg.body)),
+    );
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.consumers.map((c) => c.close()));
     await this.deadLetters.close();
+    await this.retries.close();
   }
 }
 
@@ -63,4 +96,10 @@ function toInboundJob(msg: AsyncMessage): InboundJob {
     attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
     body: decodeBody(msg.body, msg.contentType),
   };
+}
+
+/** RabbitMQ appends to `x-death` on every dead-lettering; a retried job need not carry the history. */
+function stripDeathHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { 'x-death': _death, 'x-first-death-exchange': _e, 'x-first-death-queue': _q, 'x-first-death-reason': _r, ...rest } = headers ?? {};
+  return rest;
 }

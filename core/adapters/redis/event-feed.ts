@@ -9,6 +9,8 @@ import type { RedisKeys } from './keys.js';
  */
 export class RedisEventFeed implements EventFeed {
   private listener: (requestId: string, event: JobEvent) => void = () => {};
+  private gapListener: () => void = () => {};
+  private lost = false;
 
   constructor(
     private readonly subscriber: Redis,
@@ -19,6 +21,17 @@ export class RedisEventFeed implements EventFeed {
       const event = requestId ? decodeNotification(message) : undefined;
       if (requestId && event) this.listener(requestId, event);
     });
+    // Events published while the connection was down are gone from pub/sub (the log has them).
+    subscriber.on('close', () => (this.lost = true));
+    subscriber.on('ready', () => {
+      if (!this.lost) return;
+      this.lost = false;
+      this.gapListener();
+    });
+  }
+
+  onGap(listener: () => void): void {
+    this.gapListener = listener;
   }
 
   onEvent(listener: (requestId: string, event: JobEvent) => void): void {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { JobEvent, EventName } from '../../events.js';
-import { QUEUED_EVENT, isFinalEvent } from '../../events.js';
+import { QUEUED_EVENT, isControlEventId, isFinalEvent } from '../../events.js';
 import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
 import type { AppendOutcome, HealthCheck, JobStore } from '../../ports.js';
 import appendEventLua from './append-event.lua.js';
@@ -55,6 +55,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
       now.toISOString(),
       String(this.ttlSeconds),
       acceptGap ? '1' : '0',
+      isControlEventId(event.id) ? this.keys.controlChannel : '',
       ...changes,
     );
   }

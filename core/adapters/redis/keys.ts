@@ -24,6 +24,21 @@ export class RedisKeys {
     return channel.slice(head.length, -'}:events'.length);
   }
 
+  /** Where workers hear that a job was stopped (cancelled or timed out). Carries the job key. */
+  get controlChannel(): string {
+    return `${this.prefix}control`;
+  }
+
+  requestIdOfJobKey(key: string): string | undefined {
+    const head = `${this.prefix}{`;
+    if (!key.startsWith(head) || !key.endsWith('}:job')) return undefined;
+    return key.slice(head.length, -'}:job'.length);
+  }
+
+  idempotency(type: string, key: string): string {
+    return `${this.prefix}idem:${type}:${key}`;
+  }
+
   userByEmail(email: string): string {
     return `${this.prefix}user:${email.toLowerCase()}`;
   }
