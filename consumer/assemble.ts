@@ -1,7 +1,7 @@
 /** Wiring for the worker process: RabbitMQ for jobs and replies, Redis for the users store. */
 import type { Config } from '../core/config.js';
 import { safeUrl, type Logger } from '../core/logger.js';
-import { JOB_TYPES } from '../core/jobs/index.js';
+import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
@@ -12,7 +12,11 @@ import { RedisUserStore } from '../core/adapters/redis/user-store.js';
 import { RedisJobControl } from '../core/adapters/redis/job-control.js';
 import { Worker } from './worker.js';
 
-export async function assembleWorker(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
+export async function assembleWorker(
+  config: Config,
+  logger: Logger,
+  types: ReadonlyMap<string, JobType> = JOB_TYPES,
+): Promise<{ stop(): Promise<void> }> {
   const { rabbitmqUrl, redisUrl } = config.brokers!;
   logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl), concurrency: config.workerConcurrency }, 'connecting');
   const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-worker', heartbeatSeconds: config.amqpHeartbeatSeconds });
@@ -20,7 +24,7 @@ export async function assembleWorker(config: Config, logger: Logger): Promise<{ 
   const redis = connectRedis({ url: redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, name: 'relay-worker' });
   redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
 
-  const jobTypes = [...JOB_TYPES.keys()];
+  const jobTypes = [...types.keys()];
   await declareTopology(rabbit, jobTypes, config.deliveryLimit);
   const replies = new RabbitReplyPublisher(rabbit, config.deliveryLimit);
   const source = new RabbitJobSource(rabbit, {
@@ -34,7 +38,7 @@ export async function assembleWorker(config: Config, logger: Logger): Promise<{ 
   const subscriber = redis.duplicate({ connectionName: 'relay-worker-sub', commandTimeout: undefined });
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
   const control = new RedisJobControl(redis, subscriber, keys);
-  const worker = new Worker({ jobTypes: JOB_TYPES, source, replies, users: new RedisUserStore(redis, keys), control, logger, maxAttempts: config.maxAttempts });
+  const worker = new Worker({ jobTypes: types, source, replies, users: new RedisUserStore(redis, keys), control, logger, maxAttempts: config.maxAttempts });
   await worker.start();
   logger.info({ job_types: jobTypes }, 'relay worker consuming');
   return {

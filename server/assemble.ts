@@ -4,7 +4,7 @@
  */
 import type { Config } from '../core/config.js';
 import { safeUrl, type Logger } from '../core/logger.js';
-import { JOB_TYPES } from '../core/jobs/index.js';
+import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { RabbitJobPublisher } from '../core/adapters/rabbitmq/job-publisher.js';
@@ -27,7 +27,12 @@ export interface Assembled {
   stop(): Promise<void>;
 }
 
-export async function assembleDistributedWeb(config: Config, logger: Logger, staticDirs: string[]): Promise<Assembled> {
+export async function assembleDistributedWeb(
+  config: Config,
+  logger: Logger,
+  staticDirs: string[],
+  jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES,
+): Promise<Assembled> {
   const { rabbitmqUrl, redisUrl } = config.brokers!;
   logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl) }, 'connecting');
   const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-web', heartbeatSeconds: config.amqpHeartbeatSeconds });
@@ -38,13 +43,14 @@ export async function assembleDistributedWeb(config: Config, logger: Logger, sta
   const subscriber = redis.duplicate({ connectionName: 'relay-web-sub', commandTimeout: undefined });
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
 
-  await declareTopology(rabbit, [...JOB_TYPES.keys()], config.deliveryLimit);
+  await declareTopology(rabbit, [...jobTypes.keys()], config.deliveryLimit);
   const keys = new RedisKeys(config.redisPrefix);
   const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
   const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, config.jobTimeoutMs);
   const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch, deliveryLimit: config.deliveryLimit });
   const web = await startWeb(
     config,
+    jobTypes,
     {
       publisher,
       store,
@@ -68,9 +74,14 @@ export async function assembleDistributedWeb(config: Config, logger: Logger, sta
 }
 
 /** Web and worker in one process on in-memory adapters: a first look, single-instance only. */
-export async function assembleEmbedded(config: Config, logger: Logger, staticDirs: string[]): Promise<Assembled> {
+export async function assembleEmbedded(
+  config: Config,
+  logger: Logger,
+  staticDirs: string[],
+  jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES,
+): Promise<Assembled> {
   const replies = new MemoryReplyQueue(config.replyPrefetch);
-  const jobs = new MemoryJobQueue(new Set(JOB_TYPES.keys()), {
+  const jobs = new MemoryJobQueue(new Set(jobTypes.keys()), {
     concurrency: config.workerConcurrency,
     retryBaseMs: config.retryBaseMs,
     jobTimeoutMs: config.jobTimeoutMs,
@@ -78,7 +89,7 @@ export async function assembleEmbedded(config: Config, logger: Logger, staticDir
   });
   const store = new MemoryJobStore(config.jobTtlSeconds);
   const worker = new Worker({
-    jobTypes: JOB_TYPES,
+    jobTypes,
     source: jobs,
     replies,
     users: new MemoryUserStore(),
@@ -88,7 +99,7 @@ export async function assembleEmbedded(config: Config, logger: Logger, staticDir
   });
   await worker.start();
   const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds);
-  const web = await startWeb(config, { publisher: jobs, store, idempotency, feed: store, replies, health: [] }, logger, staticDirs);
+  const web = await startWeb(config, jobTypes, { publisher: jobs, store, idempotency, feed: store, replies, health: [] }, logger, staticDirs);
   return {
     web,
     async stop() {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { JOB_TYPES } from '../core/jobs/index.js';
+import type { JobType } from '../core/jobs/index.js';
 import type { EventFeed, HealthCheck, IdempotencyStore, JobPublisher, JobStore, ReplySource } from '../core/ports.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { createApp } from './app.js';
@@ -28,7 +28,10 @@ export interface RunningWeb {
 }
 
 /** Builds the web process from its adapters: HTTP routes, the hub and the reply listener. */
-export async function startWeb(config: Config, adapters: WebAdapters, logger: Logger, staticDirs: string[]): Promise<RunningWeb> {
+export async function startWeb(
+  config: Config,
+  jobTypes: ReadonlyMap<string, JobType>,
+  adapters: WebAdapters, logger: Logger, staticDirs: string[]): Promise<RunningWeb> {
   let accepting = true;
   const sessions = new Set<SseSession>();
   const hub = new Hub(adapters.feed, logger);
@@ -42,7 +45,7 @@ export async function startWeb(config: Config, adapters: WebAdapters, logger: Lo
   await listener.start();
 
   const app = createApp({
-    jobTypes: JOB_TYPES,
+    jobTypes,
     publisher: adapters.publisher,
     store: adapters.store,
     idempotency: adapters.idempotency,

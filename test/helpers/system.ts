@@ -1,4 +1,5 @@
 import { loadConfig } from '../../core/config.js';
+import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import { assembleDistributedWeb, assembleEmbedded } from '../../server/assemble.js';
 import { assembleWorker } from '../../consumer/assemble.js';
@@ -12,26 +13,33 @@ export interface TestSystem {
   kind: SystemKind;
   baseUrl: string;
   amqpUrl?: string;
+  redisPrefix?: string;
   stop(): Promise<void>;
 }
 
 /** Web and worker in this test process, on in-memory adapters or on the real brokers. */
-export async function startSystem(kind: SystemKind, label: string, extraEnv: Record<string, string> = {}): Promise<TestSystem> {
+export async function startSystem(
+  kind: SystemKind,
+  label: string,
+  extraEnv: Record<string, string> = {},
+  jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES,
+): Promise<TestSystem> {
   const logger = createLogger('relay-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const env: Record<string, string> = { PORT: '0', SSE_RETRY_MS: '200', RELAY_SECRET: TEST_SECRET, ...extraEnv };
   if (kind === 'memory') {
-    const running = await assembleEmbedded(loadConfig(env), logger, []);
+    const running = await assembleEmbedded(loadConfig(env), logger, [], jobTypes);
     return { kind, baseUrl: `http://127.0.0.1:${running.web.port}`, stop: () => running.stop() };
   }
   const vhost = await createVhost(label);
   const prefix = testRedisPrefix(label);
   const config = loadConfig({ ...env, RABBITMQ_URL: vhost.url, REDIS_URL: REDIS_BASE_URL, REDIS_PREFIX: prefix });
-  const web = await assembleDistributedWeb(config, logger, []);
-  const worker = await assembleWorker(config, logger);
+  const web = await assembleDistributedWeb(config, logger, [], jobTypes);
+  const worker = await assembleWorker(config, logger, jobTypes);
   return {
     kind,
     baseUrl: `http://127.0.0.1:${web.web.port}`,
     amqpUrl: vhost.url,
+    redisPrefix: prefix,
     async stop() {
       await web.stop();
       await worker.stop();

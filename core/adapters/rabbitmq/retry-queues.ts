@@ -8,7 +8,8 @@
 import { JOBS_EXCHANGE } from './topology.js';
 
 export const RETRY_EXCHANGE = 'relay.retry';
-export const RETRY_DELAY_HEADER = 'x-relay-delay-ms';
+// Headers exchanges ignore headers that start with "x-" when matching.
+export const RETRY_DELAY_HEADER = 'relay-delay-ms';
 export { allRetryDelays, pickDelay } from '../../backoff.js';
 
 export const retryExchange = { exchange: RETRY_EXCHANGE, type: 'headers', durable: true };
