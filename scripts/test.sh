@@ -18,6 +18,9 @@ ulimit -n 65536 2>/dev/null || true
 
 log=$(mktemp)
 set +e
+if [ $# -eq 0 ]; then
+  set -- 'test/unit/**/*.test.ts' 'test/contract/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts'
+fi
 npx mocha --no-color "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e

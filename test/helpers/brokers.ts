@@ -74,3 +74,11 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Ready plus unacknowledged messages of a queue, as RabbitMQ counts them. */
+export async function messagesHeld(vhost: string, queue: string): Promise<{ ready: number; unacked: number }> {
+  const { stdout } = await run('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name', 'messages_ready', 'messages_unacknowledged', '--no-table-headers']);
+  const line = stdout.split('\n').find((l) => l.split(/\s+/)[0] === queue);
+  const [, ready = '0', unacked = '0'] = line?.trim().split(/\s+/) ?? [];
+  return { ready: Number(ready), unacked: Number(unacked) };
+}

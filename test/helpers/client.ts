@@ -27,6 +27,11 @@ export interface FollowOptions {
   lastEventId?: string;
   /** Close after this many events (to simulate a client that drops). */
   stopAfter?: number;
+  /**
+   * Keep trying, as a careful client does, when the stream is refused (503 during an outage,
+   * 502 when no instance answers): reopen with the last event id until a final event or a 204.
+   */
+  persistent?: boolean;
   timeoutMs?: number;
 }
 
@@ -47,29 +52,43 @@ export function follow(url: string, options: FollowOptions = {}): Promise<Follow
   return new Promise((resolve) => {
     const events: ReceivedEvent[] = [];
     let connections = 0;
-    const es = new EventSource(url, {
-      fetch: (input, init) => {
-        connections++;
-        const headers = new Headers(init?.headers);
-        if (options.lastEventId && !headers.has('last-event-id')) headers.set('last-event-id', options.lastEventId);
-        return fetch(input, { ...init, headers });
-      },
-    });
+    let source: EventSource | undefined;
+    let reopenTimer: NodeJS.Timeout | undefined;
+    let done = false;
     const finish = (ended: FollowResult['ended']) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      es.close();
+      clearTimeout(reopenTimer);
+      source?.close();
       resolve({ events, ended, connections });
     };
     const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 20_000);
-    for (const name of NAMES) {
-      es.addEventListener(name, (ev) => {
-        events.push({ id: ev.lastEventId, event: name, data: JSON.parse(ev.data) });
-        if (options.stopAfter !== undefined && events.length >= options.stopAfter) finish('stopped');
+    const open = (lastEventId: string | undefined) => {
+      const es = new EventSource(url, {
+        fetch: (input, init) => {
+          connections++;
+          const headers = new Headers(init?.headers);
+          if (lastEventId && !headers.has('last-event-id')) headers.set('last-event-id', lastEventId);
+          return fetch(input, { ...init, headers });
+        },
       });
-    }
-    es.addEventListener('error', () => {
-      if (es.readyState === EventSource.CLOSED) finish('closed-by-server');
-    });
+      source = es;
+      for (const name of NAMES) {
+        es.addEventListener(name, (ev) => {
+          events.push({ id: ev.lastEventId, event: name, data: JSON.parse(ev.data) });
+          if (options.stopAfter !== undefined && events.length >= options.stopAfter) finish('stopped');
+        });
+      }
+      es.addEventListener('error', (ev) => {
+        if (es.readyState !== EventSource.CLOSED) return;
+        const code = (ev as unknown as { code?: number }).code;
+        const final = events.some((e) => e.event === 'result' || e.event === 'failed');
+        if (!options.persistent || code === 204 || code === 404 || final) return finish('closed-by-server');
+        reopenTimer = setTimeout(() => open(events.at(-1)?.id ?? options.lastEventId), 300);
+      });
+    };
+    open(options.lastEventId);
   });
 }
 

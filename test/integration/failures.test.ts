@@ -1,0 +1,164 @@
+/**
+ * Crashes, restarts and outages with real processes: two web instances behind a round-robin
+ * proxy, two workers, the shared RabbitMQ (stopped and started in place) and a Redis of this
+ * suite's own with AOF (stopped and started without touching the shared one).
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { finals, follow, submit, type ReceivedEvent } from '../helpers/client.js';
+import { createVhost, messagesHeld, queueDepths, testRedisPrefix, waitFor, type TestVhost } from '../helpers/brokers.js';
+import { freePort, relayEnv, startRelayProcess, type RelayProcess } from '../helpers/processes.js';
+import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
+import { OwnRedis } from '../helpers/own-redis.js';
+
+const run = promisify(execFile);
+
+function expectContiguous(events: ReceivedEvent[]) {
+  const ids = events.map((e) => e.id);
+  expect(new Set(ids).size, `no event twice: ${ids.join(' ')}`).to.equal(ids.length);
+  expect(finals(events), `exactly one final: ${ids.join(' ')}`).to.have.length(1);
+  expect(events.at(-1)!.event).to.equal('result');
+}
+
+describe('crashes, shutdowns and outages (real processes)', function () {
+  this.timeout(120_000);
+  let vhost: TestVhost;
+  let redis: OwnRedis;
+  let proxy: RoundRobinProxy;
+  let base: string;
+  const webPorts: number[] = [];
+  const webs: RelayProcess[] = [];
+  const workers: RelayProcess[] = [];
+  let prefix: string;
+  const env = (port?: number, extra: Record<string, string> = {}) =>
+    relayEnv({ port, amqpUrl: vhost.url, redisUrl: redis.url, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '8', ...extra } });
+  const startWeb = (i: number) => startRelayProcess('web', `web-${i}`, env(webPorts[i]));
+  const startWorker = (i: number, extra: Record<string, string> = {}) => startRelayProcess('worker', `worker-${i}`, env(undefined, extra));
+
+  before(async () => {
+    vhost = await createVhost('failures');
+    redis = await OwnRedis.start();
+    prefix = testRedisPrefix('failures');
+    webPorts.push(await freePort(), await freePort());
+    webs.push(await startWeb(0), await startWeb(1));
+    workers.push(await startWorker(0), await startWorker(1));
+    proxy = new RoundRobinProxy(webPorts);
+    base = `http://127.0.0.1:${await proxy.listen()}`;
+  });
+
+  after(async () => {
+    await proxy?.close();
+    await Promise.all([...webs, ...workers].map((p) => p.stop('SIGKILL')));
+    await vhost?.remove();
+    await redis?.destroy();
+  });
+
+  it('a worker killed mid-job (SIGKILL): the job is redelivered, finished once, and its attempt is not used up', async () => {
+    const accepted = await submit(base, 'sleep', { ms: 2_000, steps: 4 });
+    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
+    // Whichever worker holds the job, kill both in turn and bring each back.
+    for (let i = 0; i < workers.length; i++) {
+      await workers[i]!.stop('SIGKILL');
+      workers[i] = await startWorker(i);
+    }
+    const { events } = await following;
+    expectContiguous(events);
+    expect(events.filter((e) => e.event === 'status' && (e.data as { attempt?: number }).attempt !== undefined).every((e) => (e.data as { attempt: number }).attempt === 1)).to.equal(true);
+  });
+
+  it('web SIGTERM: streams end, clients resume on the other instance, the process exits cleanly within 10 s', async () => {
+    const jobs = await Promise.all(Array.from({ length: 6 }, () => submit(base, 'sleep', { ms: 3_000, steps: 6 })));
+    const following = jobs.map((j) => follow(`${base}${j.events_url}`, { persistent: true, timeoutMs: 30_000 }));
+    await new Promise((r) => setTimeout(r, 800));
+    for (let i = 0; i < webs.length; i++) {
+      const started = Date.now();
+      const code = await webs[i]!.stop('SIGTERM');
+      expect(code).to.equal(0);
+      expect(Date.now() - started).to.be.below(10_000);
+      webs[i] = await startWeb(i);
+    }
+    for (const outcome of await Promise.all(following)) expectContiguous(outcome.events);
+  });
+
+  it('worker SIGTERM: finishes the job in hand and exits cleanly', async () => {
+    const accepted = await submit(base, 'sleep', { ms: 1_500, steps: 3 });
+    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
+    const started = Date.now();
+    const codes = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+    expect(codes).to.deep.equal([0, 0]);
+    expect(Date.now() - started).to.be.below(25_000);
+    const { events } = await following;
+    expectContiguous(events);
+    workers[0] = await startWorker(0);
+    workers[1] = await startWorker(1);
+  });
+
+  it('worker SIGTERM with a job longer than its drain time: the job goes back to the queue and another worker finishes it', async () => {
+    await workers[1]!.stop('SIGTERM');
+    await workers[0]!.stop('SIGTERM');
+    workers[0] = await startWorker(0, { WORKER_DRAIN_MS: '300' });
+    const accepted = await submit(base, 'sleep', { ms: 3_000, steps: 3 });
+    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
+    const started = Date.now();
+    expect(await workers[0]!.stop('SIGTERM')).to.equal(0);
+    expect(Date.now() - started).to.be.below(5_000);
+    workers[1] = await startWorker(1);
+    const { events } = await following;
+    expectContiguous(events);
+    workers[0] = await startWorker(0);
+  });
+
+  it('RabbitMQ down: POST answers 503 with Retry-After within a second, /readyz is 503; all recovers by itself', async () => {
+    const inFlight = await submit(base, 'sleep', { ms: 2_500, steps: 5 });
+    const following = follow(`${base}${inFlight.events_url}`, { persistent: true, timeoutMs: 60_000 });
+    await run('rabbitmqctl', ['-q', 'stop_app']);
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${webPorts[0]}/readyz`)).status === 503, 10_000, 'readyz 503');
+      const started = Date.now();
+      const res = await fetch(`${base}/api/jobs/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payload":1}' });
+      expect(Date.now() - started).to.be.below(1_000);
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('1');
+      expect((await res.json()).error.code).to.equal('unavailable');
+    } finally {
+      await run('rabbitmqctl', ['-q', 'start_app']);
+    }
+    for (const port of webPorts) {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 30_000, `web on ${port} ready again`);
+    }
+    const after = await submit(base, 'echo', { payload: 'back' });
+    const { events } = await follow(`${base}${after.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    expect(finals(events)[0]!.data).to.equal('back');
+    expectContiguous((await following).events);
+  });
+
+  it('Redis down: POST is 503, replies wait in front_queue, streams catch up when Redis is back', async () => {
+    const accepted = await submit(base, 'sleep', { ms: 2_000, steps: 4 });
+    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 60_000 });
+    await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
+    await redis.stop();
+    try {
+      const started = Date.now();
+      const res = await fetch(`${base}/api/jobs/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payload":1}' });
+      expect(res.status).to.equal(503);
+      expect(Date.now() - started).to.be.below(2_500);
+      expect(res.headers.get('retry-after')).to.equal('1');
+      // The job goes on; its replies are held, unacknowledged, until the log can take them.
+      // (RabbitMQ refreshes these counts every few seconds.)
+      await waitFor(async () => {
+        const held = await messagesHeld(vhost.name, 'front_queue');
+        return held.ready + held.unacked >= 1;
+      }, 15_000, 'replies held in front_queue');
+    } finally {
+      await redis.start();
+    }
+    const { events } = await following;
+    expectContiguous(events);
+    expect(events.filter((e) => e.event === 'progress').map((e) => (e.data as { percent: number }).percent)).to.deep.equal([25, 50, 75, 100]);
+    await waitFor(async () => (await queueDepths(vhost.url, ['front_queue'])).front_queue === 0 || undefined, 10_000, 'front_queue drained');
+  });
+});
