@@ -39,6 +39,8 @@ export interface AppDeps {
 }
 
 const JSON_TYPE = 'application/json';
+/** Deeper input is refused before validation, which recurses. */
+export const MAX_JSON_DEPTH = 32;
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 /** The HTTP surface: routes only; every side effect goes through the ports it is given. */
@@ -96,6 +98,9 @@ export function createApp(deps: AppDeps): express.Express {
       const body: unknown = req.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         return sendError(res, 'validation_failed', 'The body must be a JSON object', { body: ['must be an object'] });
+      }
+      if (depthOf(body) > MAX_JSON_DEPTH) {
+        return sendError(res, 'validation_failed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels`, { body: ['too deeply nested'] });
       }
       const raw = isForm ? coerceFormFields(type.input, body as Record<string, unknown>) : body;
       const parsed = type.input.safeParse(raw);
@@ -259,12 +264,26 @@ export function createApp(deps: AppDeps): express.Express {
     const code = codeForBodyError(err);
     if (res.headersSent) return;
     if (code) return sendError(res, code, messageFor(code, deps.bodyLimitBytes));
-    if (err.status && err.status >= 400 && err.status < 500) return sendError(res, 'invalid_json', 'The request could not be read');
+    if (err.status && err.status >= 400 && err.status < 500) return sendError(res, 'bad_request', 'The request could not be read');
     req.log.error({ err }, 'unhandled error');
     sendError(res, 'internal_error', 'Something went wrong');
   });
 
   return app;
+}
+
+/** Nesting depth of a parsed JSON value, without recursion (the value may be thousands deep). */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) max = depth;
+    if (max > MAX_JSON_DEPTH) return max;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return max;
 }
 
 function acceptedResponse(res: Response, requestId: string, secret: string, wantsHtml: boolean): void {

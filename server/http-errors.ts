@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'invalid_idempotency_key'
   | 'already_final'
+  | 'bad_request'
   | 'unavailable'
   | 'internal_error';
 
@@ -27,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   idempotency_key_reused: 409,
   invalid_idempotency_key: 400,
   already_final: 409,
+  bad_request: 400,
   unavailable: 503,
   internal_error: 500,
 };
