@@ -112,12 +112,15 @@ export type IdempotencyClaim =
 
 /** `Idempotency-Key` records, scoped to a job type. */
 export interface IdempotencyStore {
-  /** Claims the key for this request, or returns who holds it. Atomic: of racing claims one wins. */
+  /**
+   * Claims the key for this request, or returns who holds it. Atomic: of racing claims one wins.
+   * A claim left pending too long (its request died before publishing) is taken over.
+   */
   claim(type: string, key: string, fingerprint: string, requestId: string): Promise<IdempotencyClaim>;
   /** The job is on the queue: later requests with the key get its 202. */
-  markPublished(type: string, key: string): Promise<void>;
-  /** The job was not accepted: free the key. */
-  release(type: string, key: string): Promise<void>;
+  markPublished(type: string, key: string, requestId: string): Promise<void>;
+  /** The job was not accepted: free the key, if this request still holds it. */
+  release(type: string, key: string, requestId: string): Promise<void>;
 }
 
 /** Optional ability: tells whether the adapter's connection is usable now. */

@@ -118,14 +118,14 @@ export function createApp(deps: AppDeps): express.Express {
         return sendError(res, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters');
       }
 
-      let requestId = crypto.randomUUID();
+      const requestId = crypto.randomUUID();
       if (idempotencyKey !== undefined) {
         const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), requestId).catch(() => 'unavailable' as const);
         if (decided === 'unavailable') return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
         if (decided === 'reused') return sendError(res, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
         if (decided !== 'claimed') return acceptedResponse(res, decided, secret, wantsHtml);
       }
-      const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey));
+      const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, requestId));
 
       const log = logger.child({ request_id: requestId, type: type.name });
       try {
@@ -146,7 +146,7 @@ export function createApp(deps: AppDeps): express.Express {
         return sendError(res, 'unavailable', 'The job queue is unavailable, try again shortly');
       }
       if (idempotencyKey !== undefined) {
-        await deps.idempotency.markPublished(type.name, idempotencyKey).catch((err) => log.warn({ err }, 'idempotency key not marked'));
+        await deps.idempotency.markPublished(type.name, idempotencyKey, requestId).catch((err) => log.warn({ err }, 'idempotency key not marked'));
       }
       metrics.jobsSubmitted.inc({ type: type.name });
       log.info('job accepted');

@@ -54,7 +54,7 @@ export async function assembleDistributedWeb(
     {
       publisher,
       store,
-      idempotency: new RedisIdempotencyStore(redis, keys, config.idempotencyTtlSeconds),
+      idempotency: new RedisIdempotencyStore(redis, keys, config.idempotencyTtlSeconds, idempotencyStaleMs(config)),
       feed: new RedisEventFeed(subscriber, keys),
       replies,
       health: [publisher, store],
@@ -98,7 +98,7 @@ export async function assembleEmbedded(
     maxAttempts: config.maxAttempts,
   });
   await worker.start();
-  const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds);
+  const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds, idempotencyStaleMs(config));
   const web = await startWeb(config, jobTypes, { publisher: jobs, store, idempotency, feed: store, replies, health: [] }, logger, staticDirs);
   return {
     web,
@@ -107,4 +107,9 @@ export async function assembleEmbedded(
       await worker.stop(config.workerDrainMs);
     },
   };
+}
+
+/** A claim still pending after a publish could have timed out twice belongs to a request that died. */
+function idempotencyStaleMs(config: Config): number {
+  return 2 * (config.publishTimeoutMs + config.redisCommandTimeoutMs) + 1_000;
 }

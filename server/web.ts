@@ -49,7 +49,7 @@ export async function startWeb(
     publisher: adapters.publisher,
     store: adapters.store,
     idempotency: adapters.idempotency,
-    idempotencyWaitMs: config.publishTimeoutMs + 1_000,
+    idempotencyWaitMs: config.publishTimeoutMs + config.redisCommandTimeoutMs + 1_000,
     hub,
     health: adapters.health,
     secret: config.secret,

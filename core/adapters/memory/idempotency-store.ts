@@ -1,24 +1,39 @@
 import type { IdempotencyClaim, IdempotencyStore } from '../../ports.js';
 
-export class MemoryIdempotencyStore implements IdempotencyStore {
-  private readonly claims = new Map<string, { fingerprint: string; requestId: string; published: boolean; expiresAt: number }>();
+interface Claim {
+  fingerprint: string;
+  requestId: string;
+  published: boolean;
+  claimedAt: number;
+  expiresAt: number;
+}
 
-  constructor(private readonly ttlSeconds: number) {}
+export class MemoryIdempotencyStore implements IdempotencyStore {
+  private readonly claims = new Map<string, Claim>();
+
+  constructor(
+    private readonly ttlSeconds: number,
+    private readonly staleAfterMs: number,
+  ) {}
 
   async claim(type: string, key: string, fingerprint: string, requestId: string): Promise<IdempotencyClaim> {
     const id = `${type}:${key}`;
+    const now = Date.now();
     const existing = this.claims.get(id);
-    if (existing && existing.expiresAt > Date.now()) return { kind: 'existing', ...existing };
-    this.claims.set(id, { fingerprint, requestId, published: false, expiresAt: Date.now() + this.ttlSeconds * 1000 });
+    const stale = existing && !existing.published && now - existing.claimedAt > this.staleAfterMs;
+    if (existing && existing.expiresAt > now && !stale) {
+      return { kind: 'existing', fingerprint: existing.fingerprint, requestId: existing.requestId, published: existing.published };
+    }
+    this.claims.set(id, { fingerprint, requestId, published: false, claimedAt: now, expiresAt: now + this.ttlSeconds * 1000 });
     return { kind: 'claimed' };
   }
 
-  async markPublished(type: string, key: string): Promise<void> {
+  async markPublished(type: string, key: string, requestId: string): Promise<void> {
     const claim = this.claims.get(`${type}:${key}`);
-    if (claim) claim.published = true;
+    if (claim?.requestId === requestId) claim.published = true;
   }
 
-  async release(type: string, key: string): Promise<void> {
-    this.claims.delete(`${type}:${key}`);
+  async release(type: string, key: string, requestId: string): Promise<void> {
+    if (this.claims.get(`${type}:${key}`)?.requestId === requestId) this.claims.delete(`${type}:${key}`);
   }
 }

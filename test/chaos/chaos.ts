@@ -1,0 +1,194 @@
+/**
+ * The chaos run: two web instances behind a round-robin proxy, two workers, real RabbitMQ and a
+ * Redis of its own (AOF on). Clients submit `sleep` jobs of random length on a schedule and
+ * follow them to the end, retrying refused submissions with an Idempotency-Key and resuming
+ * streams with Last-Event-ID; meanwhile workers are SIGKILLed and restarted every few seconds, a
+ * web instance is SIGKILLed and restarted, RabbitMQ is restarted once and Redis once.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { follow, type ReceivedEvent } from '../helpers/client.js';
+import { createVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { freePort, relayEnv, startRelayProcess, type RelayProcess } from '../helpers/processes.js';
+import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
+import { OwnRedis } from '../helpers/own-redis.js';
+
+const run = promisify(execFile);
+
+export interface ChaosOptions {
+  jobs: number;
+  /** Submissions per second (open loop). */
+  rate: number;
+  maxSleepMs: number;
+  workerKillEveryMs: number;
+  log: (line: string) => void;
+}
+
+export interface ChaosReport {
+  submitted: number;
+  accepted: number;
+  results: number;
+  failed: number;
+  lost: number;
+  duplicated: number;
+  wrongResults: number;
+  notAccepted: number;
+  faults: string[];
+  seconds: number;
+}
+
+interface ClientOutcome {
+  accepted: boolean;
+  events: ReceivedEvent[];
+  expected: number;
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const started = Date.now();
+  const vhost = await createVhost('chaos');
+  const redis = await OwnRedis.start();
+  const prefix = testRedisPrefix('chaos');
+  const ports = [await freePort(), await freePort()];
+  const env = (port?: number) =>
+    relayEnv({ port, amqpUrl: vhost.url, redisUrl: redis.url, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '100', LOG_LEVEL: 'warn' } });
+  const startWeb = (i: number) => startRelayProcess('web', `web-${i}`, { ...env(ports[i]), LOG_LEVEL: 'info' });
+  const startWorker = (i: number) => startRelayProcess('worker', `worker-${i}`, { ...env(), LOG_LEVEL: 'info' });
+  const webs: RelayProcess[] = [await startWeb(0), await startWeb(1)];
+  const workers: RelayProcess[] = [await startWorker(0), await startWorker(1)];
+  const proxy = new RoundRobinProxy(ports);
+  const base = `http://127.0.0.1:${await proxy.listen()}`;
+  const faults: string[] = [];
+  const note = (what: string) => {
+    faults.push(`${((Date.now() - started) / 1000).toFixed(1)} s ${what}`);
+    options.log(`  fault: ${what}`);
+  };
+
+  const arrivalMs = (options.jobs / options.rate) * 1000;
+  let stopFaults = false;
+  const faultLoop = (async () => {
+    const at = (fraction: number) => started + 2_000 + fraction * arrivalMs;
+    const schedule = [
+      { when: at(0.25), what: 'SIGKILL web-0, restart', act: async () => {
+        await webs[0]!.stop('SIGKILL');
+        webs[0] = await startWeb(0);
+      } },
+      { when: at(0.45), what: 'restart RabbitMQ', act: async () => {
+        await run('rabbitmqctl', ['-q', 'stop_app']);
+        await run('rabbitmqctl', ['-q', 'start_app']);
+      } },
+      { when: at(0.65), what: 'restart Redis', act: async () => {
+        await redis.stop();
+        await new Promise((r) => setTimeout(r, 500));
+        await redis.start();
+      } },
+    ];
+    let nextKill = Date.now() + options.workerKillEveryMs;
+    let victim = 0;
+    while (!stopFaults) {
+      const due = schedule.find((f) => f.when <= Date.now());
+      if (due) {
+        schedule.splice(schedule.indexOf(due), 1);
+        note(due.what);
+        await due.act();
+      } else if (Date.now() >= nextKill) {
+        const i = victim++ % workers.length;
+        note(`SIGKILL worker-${i}, restart`);
+        await workers[i]!.stop('SIGKILL');
+        workers[i] = await startWorker(i);
+        nextKill = Date.now() + options.workerKillEveryMs;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Faults still due when the clients finished early run now, so each kind happens.
+    for (const f of schedule) {
+      note(f.what);
+      await f.act();
+    }
+  })();
+
+  let done = 0;
+  const progress = setInterval(() => options.log(`  ${done}/${options.jobs} jobs finished`), 5_000);
+  const client = async (i: number): Promise<ClientOutcome> => {
+    await new Promise((r) => setTimeout(r, (i / options.rate) * 1000));
+    const ms = 100 + Math.floor(Math.random() * (options.maxSleepMs - 100));
+    const steps = 1 + Math.floor(Math.random() * 4);
+    const key = crypto.randomUUID();
+    const deadline = Date.now() + 120_000;
+    let eventsUrl: string | undefined;
+    while (!eventsUrl && Date.now() < deadline) {
+      try {
+        const res = await fetch(`${base}/api/jobs/sleep`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({ ms, steps }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (res.status === 202) eventsUrl = ((await res.json()) as { events_url: string }).events_url;
+        else await res.body?.cancel();
+      } catch {
+        // the instance died under the request: try again with the same key
+      }
+      if (!eventsUrl) await new Promise((r) => setTimeout(r, 250 + Math.random() * 500));
+    }
+    if (!eventsUrl) return { accepted: false, events: [], expected: ms };
+    const { events } = await follow(`${base}${eventsUrl}`, { persistent: true, timeoutMs: 180_000 });
+    done++;
+    return { accepted: true, events, expected: ms };
+  };
+
+  let outcomes: ClientOutcome[];
+  try {
+    outcomes = await Promise.all(Array.from({ length: options.jobs }, (_, i) => client(i)));
+  } finally {
+    stopFaults = true;
+    await faultLoop;
+    clearInterval(progress);
+    await proxy.close();
+    await Promise.all([...webs, ...workers].map((p) => p.stop('SIGTERM')));
+    await vhost.remove();
+    await redis.destroy();
+  }
+
+  const report: ChaosReport = {
+    submitted: options.jobs,
+    accepted: 0,
+    results: 0,
+    failed: 0,
+    lost: 0,
+    duplicated: 0,
+    wrongResults: 0,
+    notAccepted: 0,
+    faults,
+    seconds: (Date.now() - started) / 1000,
+  };
+  for (const o of outcomes) {
+    if (!o.accepted) {
+      report.notAccepted++;
+      continue;
+    }
+    report.accepted++;
+    const finals = o.events.filter((e) => e.event === 'result' || e.event === 'failed');
+    const ids = o.events.map((e) => e.id);
+    if (finals.length === 0) report.lost++;
+    if (finals.length > 1 || new Set(ids).size !== ids.length) report.duplicated++;
+    const final = finals[0];
+    if (final?.event === 'result') {
+      report.results++;
+      if ((final.data as { slept_ms?: number }).slept_ms !== o.expected) report.wrongResults++;
+    } else if (final?.event === 'failed') report.failed++;
+  }
+  return report;
+}
+
+export function chaosPassed(r: ChaosReport): boolean {
+  return r.accepted === r.submitted && r.results === r.accepted && r.failed === 0 && r.lost === 0 && r.duplicated === 0 && r.wrongResults === 0;
+}
+
+export function formatReport(r: ChaosReport): string {
+  return [
+    `submitted ${r.submitted}, accepted ${r.accepted}, results received ${r.results}, failed ${r.failed}, lost ${r.lost}, duplicated ${r.duplicated}, wrong results ${r.wrongResults}, never accepted ${r.notAccepted}`,
+    `time ${r.seconds.toFixed(1)} s; faults: ${r.faults.length} (${r.faults.filter((f) => f.includes('worker')).length} worker kills)`,
+  ].join('\n');
+}
+
+export { waitFor };
