@@ -34,6 +34,7 @@ export async function assembleWorker(
     retryBaseMs: config.retryBaseMs,
     maxAttempts: config.maxAttempts,
   });
+  source.onError = (err) => logger.warn({ err }, 'job consumer interrupted; it recovers by itself');
   const keys = new RedisKeys(config.redisPrefix);
   const subscriber = redis.duplicate({ connectionName: 'relay-worker-sub', commandTimeout: undefined });
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { exitOnSignals } from '../core/shutdown.js';
+import { exitOnSignals, logStrayRejections } from '../core/shutdown.js';
 import { assembleWorker } from './assemble.js';
 
 /** Heroku gives a process 30 s after SIGTERM; the worker uses up to 25 s to finish jobs in hand. */
@@ -9,6 +9,7 @@ const WORKER_GRACE_MS = 25_000;
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('relay-worker', config.logLevel);
+  logStrayRejections(logger);
   if (!config.brokers) {
     process.stderr.write('relay worker: RABBITMQ_URL and REDIS_URL are required (the embedded mode runs its worker inside `npm start`)\n');
     process.exit(78);

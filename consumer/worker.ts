@@ -63,7 +63,7 @@ export class Worker {
     const replyTo = job.replyTo ?? DEFAULT_REPLY_TO;
     let seq = 0;
     const reply = (event: string, data: unknown) =>
-      this.deps.replies.publish(requestId, replyTo, { id: `${job.attempt}-${++seq}`, event, data });
+      this.deps.replies.publish(requestId, replyTo, { id: `${job.attempt}-${++seq}`, event, data, job_type: type.name });
     const stopped = new AbortController();
     this.running.set(requestId, stopped);
 

@@ -61,6 +61,37 @@ const envSchema = z.object({
   JOB_TIMEOUT_MS: int(DEFAULTS.jobTimeoutMs, 1_000),
   IDEMPOTENCY_TTL_SECONDS: int(DEFAULTS.idempotencyTtlSeconds, 60),
   WORKER_DRAIN_MS: int(DEFAULTS.workerDrainMs, 0),
+  RATE_LIMIT_SUBMISSIONS: int(DEFAULTS.submissionsPerWindow, 1),
+  RATE_LIMIT_WINDOW_SECONDS: int(DEFAULTS.rateWindowSeconds, 1),
+  MAX_STREAMS_PER_CLIENT: int(DEFAULTS.streamsPerClient, 1),
+  RELAY_SECRET_PREVIOUS: z.string().optional(),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const origins = (v ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+      for (const origin of origins) {
+        try {
+          if (new URL(origin).origin !== origin) throw new Error();
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `must list origins like https://app.example.com, got "${origin}"` });
+          return z.NEVER;
+        }
+      }
+      return origins;
+    }),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '' || v === 'false') return false;
+      if (v === 'true') return true;
+      if (/^\d+$/.test(v)) return Number(v);
+      if (/^[\w.:/, -]+$/.test(v)) return v;
+      ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count or a list of proxy addresses' });
+      return z.NEVER;
+    }),
+  METRICS_PORT: int(0, 0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -91,6 +122,15 @@ export interface Config {
   jobTimeoutMs: number;
   idempotencyTtlSeconds: number;
   workerDrainMs: number;
+  submissionsPerWindow: number;
+  rateWindowSeconds: number;
+  streamsPerClient: number;
+  /** Still accepted for tokens while a rotation is under way. */
+  previousSecret: string | undefined;
+  corsOrigins: string[];
+  trustProxy: boolean | number | string;
+  /** The worker's metrics port (0: none). */
+  metricsPort: number;
   logLevel: string;
 }
 
@@ -118,6 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret = crypto.randomUUID() + crypto.randomUUID();
   }
 
+  const previousSecret = e.RELAY_SECRET_PREVIOUS || undefined;
+  if (previousSecret !== undefined && previousSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`RELAY_SECRET_PREVIOUS must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+
   return {
     port: e.PORT,
     brokers,
@@ -139,6 +184,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobTimeoutMs: e.JOB_TIMEOUT_MS,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     workerDrainMs: e.WORKER_DRAIN_MS,
+    submissionsPerWindow: e.RATE_LIMIT_SUBMISSIONS,
+    rateWindowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+    streamsPerClient: e.MAX_STREAMS_PER_CLIENT,
+    previousSecret,
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
+    metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -27,5 +27,10 @@ export const DEFAULTS = {
   idempotencyTtlSeconds: 24 * 60 * 60,
   /** After SIGTERM a worker lets jobs in hand finish this long, then returns the rest to the queue. */
   workerDrainMs: 20_000,
+  /** Submissions one client IP may make per window, across all instances. */
+  submissionsPerWindow: 120,
+  rateWindowSeconds: 60,
+  /** SSE streams one client IP may hold open at once, across all instances. */
+  streamsPerClient: 50,
   shutdownGraceMs: 8_000,
 } as const;

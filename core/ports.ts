@@ -69,7 +69,7 @@ export interface JobSource {
 
 /** Worker side: sends a job's events back; resolves once the broker has the reply safely. */
 export interface ReplyPublisher {
-  publish(requestId: string, replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void>;
+  publish(requestId: string, replyTo: string, event: { id: string; event: string; data: unknown; job_type?: string }): Promise<void>;
 }
 
 /** A message taken from the reply queue. */
@@ -121,6 +121,18 @@ export interface IdempotencyStore {
   markPublished(type: string, key: string, requestId: string): Promise<void>;
   /** The job was not accepted: free the key, if this request still holds it. */
   release(type: string, key: string, requestId: string): Promise<void>;
+}
+
+/** Abuse limits that hold across instances. */
+export interface RateLimiter {
+  /** Counts one hit against `key` in a fixed window; refused past `limit`, with the seconds left. */
+  hit(key: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+}
+
+export interface StreamQuota {
+  /** Takes one of `max` stream slots for `key`; false when all are taken. */
+  acquire(key: string, max: number): Promise<boolean>;
+  release(key: string): Promise<void>;
 }
 
 /** Optional ability: tells whether the adapter's connection is usable now. */

@@ -29,3 +29,8 @@ export function exitOnSignals(stop: () => Promise<void>, graceMs: number, logger
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/** A stray rejection is logged, not allowed to take down a process that serves many clients. */
+export function logStrayRejections(logger: Logger): void {
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
+}

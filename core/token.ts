@@ -5,11 +5,19 @@ export function tokenFor(secret: string, requestId: string): string {
   return createHmac('sha256', secret).update(requestId).digest('base64url');
 }
 
-export function isValidToken(secret: string, requestId: string, token: unknown): boolean {
+/**
+ * Compares in constant time. Several secrets are accepted while a rotation is under way (new
+ * tokens are made with the first; tokens already handed out keep working until they expire).
+ */
+export function isValidToken(secrets: string | readonly string[], requestId: string, token: unknown): boolean {
   if (typeof token !== 'string' || token.length === 0 || token.length > 100) return false;
-  const expected = Buffer.from(tokenFor(secret, requestId));
   const given = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  let valid = false;
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+    const expected = Buffer.from(tokenFor(secret, requestId));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) valid = true;
+  }
+  return valid;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -6,9 +6,11 @@ import { parseEventId } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { JobType } from '../core/jobs/index.js';
 import { coerceFormFields } from '../core/jobs/form-fields.js';
-import { statusBody } from '../core/job-record.js';
-import type { HealthCheck, IdempotencyStore, JobPublisher, JobStore } from '../core/ports.js';
-import { CANCELLED_EVENT } from '../core/events.js';
+import { statusBody, type JobRecord } from '../core/job-record.js';
+import type { HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../core/ports.js';
+import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
+import { jobTypesDocument } from './job-types-document.js';
+import { CANCELLED_EVENT, isFinalEvent, type JobEvent } from '../core/events.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { isRequestId, isValidToken, tokenFor } from '../core/token.js';
 import { codeForBodyError, sendError } from './http-errors.js';
@@ -27,7 +29,14 @@ export interface AppDeps {
   idempotencyWaitMs: number;
   hub: Hub;
   health: HealthCheck[];
+  /** Signs new tokens. */
   secret: string;
+  /** Also accepted when checking tokens (a secret being rotated out). */
+  previousSecret?: string;
+  limits: RateLimiter & StreamQuota;
+  limitsConfig: { submissionsPerWindow: number; rateWindowSeconds: number; streamsPerClient: number };
+  corsOrigins: string[];
+  trustProxy: boolean | number | string;
   bodyLimitBytes: number;
   session: SseSessionOptions;
   sessions: Set<SseSession>;
@@ -46,9 +55,12 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
 /** The HTTP surface: routes only; every side effect goes through the ports it is given. */
 export function createApp(deps: AppDeps): express.Express {
   const { jobTypes, store, secret, logger, metrics } = deps;
+  const secrets = deps.previousSecret ? [secret, deps.previousSecret] : [secret];
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Behind a load balancer the client address comes from X-Forwarded-For, only when told to trust it.
+  app.set('trust proxy', deps.trustProxy);
 
   app.use(
     pinoHttp({
@@ -61,6 +73,15 @@ export function createApp(deps: AppDeps): express.Express {
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     }),
   );
+
+  app.use(securityHeaders());
+  const corsHandler = corsFor(deps.corsOrigins);
+  if (corsHandler) app.use('/api', corsHandler);
+  app.use('/api', refuseCrossSite(deps.corsOrigins));
+
+  app.get('/api/job-types', (_req, res) => {
+    res.json(jobTypesDocument(jobTypes));
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -81,8 +102,13 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.post(
     '/api/jobs/:type',
-    (req, res, next) => {
+    async (req, res, next) => {
       if (!jobTypes.has(String(req.params.type))) return sendError(res, 'unknown_job_type', `No job type named "${req.params.type}"`);
+      const { submissionsPerWindow, rateWindowSeconds } = deps.limitsConfig;
+      const verdict = await deps.limits.hit(`submit:${req.ip}`, submissionsPerWindow, rateWindowSeconds).catch(() => undefined);
+      if (verdict && !verdict.allowed) {
+        return sendError(res, 'rate_limited', 'Too many submissions from this client; try again later', undefined, verdict.retryAfterSeconds);
+      }
       if (!req.is([JSON_TYPE, FORM_TYPE])) {
         return sendError(res, 'unsupported_media_type', `Send ${JSON_TYPE} or ${FORM_TYPE}`);
       }
@@ -154,9 +180,48 @@ export function createApp(deps: AppDeps): express.Express {
     },
   );
 
+  /** Opens a stream within the client's quota of open streams, and answers when it cannot. */
+  const serveStream = async (
+    req: Request,
+    res: Response,
+    open: (hooks: { onOpen: () => void; onClose: () => void; observe: (event: JobEvent, fromLog: boolean, record: JobRecord) => void }) => Promise<StreamOutcome>,
+  ): Promise<void> => {
+    if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
+    const client = `stream:${req.ip}`;
+    const slot = await deps.limits.acquire(client, deps.limitsConfig.streamsPerClient).catch(() => undefined);
+    if (slot === false) return sendError(res, 'rate_limited', 'Too many open streams from this client', undefined, 5);
+    let opened = false;
+    const release = () => {
+      if (slot) deps.limits.release(client).catch(() => undefined);
+    };
+    try {
+      const outcome = await open({
+        onOpen: () => {
+          opened = true;
+          metrics.openStreams.inc();
+        },
+        onClose: () => {
+          metrics.openStreams.dec();
+          release();
+        },
+        observe: (event, fromLog, record) => {
+          if (fromLog) return void metrics.eventsReplayed.inc();
+          metrics.eventsLive.inc();
+          if (isFinalEvent(event.event)) metrics.endToEnd.observe({ type: record.type }, (Date.now() - Date.parse(record.createdAt)) / 1000);
+        },
+      });
+      if (!opened) release();
+      answerStreamOutcome(res, outcome);
+    } catch (err) {
+      if (!opened) release();
+      req.log.warn({ err }, 'stream not opened');
+      if (!res.headersSent) sendError(res, 'unavailable', 'The event log is unavailable, try again shortly');
+    }
+  };
+
   const authorised = (req: Request): string | undefined => {
     const id = String(req.params.id);
-    return isRequestId(id) && isValidToken(secret, id, req.query.token) ? id : undefined;
+    return isRequestId(id) && isValidToken(secrets, id, req.query.token) ? id : undefined;
   };
 
   app.get('/api/jobs/:id', async (req, res) => {
@@ -195,32 +260,15 @@ export function createApp(deps: AppDeps): express.Express {
     if (lastEventId !== undefined && !parseEventId(lastEventId)) {
       return sendError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
     }
-    if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
-    let outcome;
-    try {
-      outcome = await openJobStream({
-        hub: deps.hub,
-        store,
-        requestId,
-        lastEventId,
-        res,
-        session: deps.session,
-        sessions: deps.sessions,
-        onOpen: () => metrics.openStreams.inc(),
-        onClose: () => metrics.openStreams.dec(),
-      });
-    } catch (err) {
-      req.log.warn({ err, request_id: requestId }, 'stream not opened');
-      if (!res.headersSent) sendError(res, 'unavailable', 'The event log is unavailable, try again shortly');
-      return;
-    }
-    answerStreamOutcome(res, outcome);
+    await serveStream(req, res, (hooks) =>
+      openJobStream({ hub: deps.hub, store, requestId, lastEventId, res, session: deps.session, sessions: deps.sessions, ...hooks }),
+    );
   });
 
   app.get('/api/events', async (req, res) => {
     const jobs = parseJobList(req.query.jobs);
     if (jobs === 'too-many') return sendError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
-    if (!jobs || jobs.some((j) => !isRequestId(j.requestId) || !isValidToken(secret, j.requestId, j.token))) {
+    if (!jobs || jobs.some((j) => !isRequestId(j.requestId) || !isValidToken(secrets, j.requestId, j.token))) {
       return sendError(res, 'not_found', 'No such job');
     }
     const cursor = req.get('last-event-id') ?? (typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined);
@@ -228,25 +276,17 @@ export function createApp(deps: AppDeps): express.Express {
     if (positions.length !== jobs.length || positions.some((p) => p !== undefined && !parseEventId(p))) {
       return sendError(res, 'invalid_last_event_id', 'Last-Event-ID is not a cursor of this stream');
     }
-    if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
-    let outcome;
-    try {
-      outcome = await openMultiJobStream({
+    await serveStream(req, res, (hooks) =>
+      openMultiJobStream({
         hub: deps.hub,
         store,
         jobs: jobs.map((j, i) => ({ requestId: j.requestId, after: positions[i] })),
         res,
         session: deps.session,
         sessions: deps.sessions,
-        onOpen: () => metrics.openStreams.inc(),
-        onClose: () => metrics.openStreams.dec(),
-      });
-    } catch (err) {
-      req.log.warn({ err }, 'stream not opened');
-      if (!res.headersSent) sendError(res, 'unavailable', 'The event log is unavailable, try again shortly');
-      return;
-    }
-    answerStreamOutcome(res, outcome);
+        ...hooks,
+      }),
+    );
   });
 
   app.get('/jobs/:id', async (req, res) => {

@@ -14,6 +14,9 @@ import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisJobStore } from '../core/adapters/redis/job-store.js';
 import { RedisEventFeed } from '../core/adapters/redis/event-feed.js';
 import { RedisIdempotencyStore } from '../core/adapters/redis/idempotency-store.js';
+import { RedisLimits } from '../core/adapters/redis/limits.js';
+import { MemoryLimits } from '../core/adapters/memory/limits.js';
+import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
 import { MemoryIdempotencyStore } from '../core/adapters/memory/idempotency-store.js';
 import { MemoryJobQueue, MemoryReplyQueue } from '../core/adapters/memory/broker.js';
 import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
@@ -48,6 +51,7 @@ export async function assembleDistributedWeb(
   const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
   const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, config.jobTimeoutMs);
   const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch, deliveryLimit: config.deliveryLimit });
+  replies.onError = (err) => logger.warn({ err }, 'reply consumer interrupted; it recovers by itself');
   const web = await startWeb(
     config,
     jobTypes,
@@ -57,7 +61,12 @@ export async function assembleDistributedWeb(
       idempotency: new RedisIdempotencyStore(redis, keys, config.idempotencyTtlSeconds, idempotencyStaleMs(config)),
       feed: new RedisEventFeed(subscriber, keys),
       replies,
+      limits: new RedisLimits(redis, keys),
       health: [publisher, store],
+      metrics: {
+        queueStats: () => readQueueStats(rabbit, [...jobTypes.keys()]),
+        connections: async () => ({ rabbitmq: rabbit.ready, redis: redis.status === 'ready' }),
+      },
     },
     logger,
     staticDirs,
@@ -99,7 +108,7 @@ export async function assembleEmbedded(
   });
   await worker.start();
   const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds, idempotencyStaleMs(config));
-  const web = await startWeb(config, jobTypes, { publisher: jobs, store, idempotency, feed: store, replies, health: [] }, logger, staticDirs);
+  const web = await startWeb(config, jobTypes, { publisher: jobs, store, idempotency, feed: store, replies, limits: new MemoryLimits(), health: [] }, logger, staticDirs);
   return {
     web,
     async stop() {

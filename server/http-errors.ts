@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'invalid_idempotency_key'
   | 'already_final'
   | 'bad_request'
+  | 'forbidden_origin'
   | 'unavailable'
   | 'internal_error';
 
@@ -29,6 +30,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_idempotency_key: 400,
   already_final: 409,
   bad_request: 400,
+  forbidden_origin: 403,
   unavailable: 503,
   internal_error: 500,
 };
@@ -36,9 +38,9 @@ const STATUS: Record<ErrorCode, number> = {
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 1;
 
-export function sendError(res: Response, code: ErrorCode, message: string, details?: Record<string, string[]>): void {
+export function sendError(res: Response, code: ErrorCode, message: string, details?: Record<string, string[]>, retryAfterSeconds?: number): void {
   const status = STATUS[code];
-  if (status === 503 || status === 429) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (status === 503 || status === 429) res.set('Retry-After', String(retryAfterSeconds ?? RETRY_AFTER_SECONDS));
   res.status(status).json({ error: details ? { code, message, details } : { code, message } });
 }
 

@@ -13,7 +13,7 @@ export class JobFollower {
   private held: JobEvent[] | undefined = [];
   private detach: (() => void) | undefined;
   private replay: JobEvent[] = [];
-  private emit: (event: JobEvent) => void = () => {};
+  private emit: (event: JobEvent, fromLog: boolean) => void = () => {};
   private done = false;
   record: JobRecord | undefined;
 
@@ -51,13 +51,15 @@ export class JobFollower {
     return this.position;
   }
 
-  start(emit: (event: JobEvent) => void): void {
+  start(emit: (event: JobEvent, fromLog: boolean) => void): void {
     this.emit = emit;
     if (this.finishedBeforeStart) this.done = true;
-    const queued = [...this.replay, ...(this.held ?? [])];
+    const replay = this.replay;
+    const held = this.held ?? [];
     this.held = undefined;
     this.replay = [];
-    for (const event of queued) this.deliver(event);
+    for (const event of replay) this.deliver(event, true);
+    for (const event of held) this.deliver(event, false);
   }
 
   close(): void {
@@ -67,10 +69,10 @@ export class JobFollower {
 
   private onLive(event: JobEvent): void {
     if (this.held) this.held.push(event);
-    else this.deliver(event);
+    else this.deliver(event, false);
   }
 
-  private deliver(event: JobEvent): void {
+  private deliver(event: JobEvent, fromLog: boolean): void {
     if (this.done) return;
     if (this.position !== undefined && compareEventIds(event.id, this.position) <= 0) return;
     this.position = event.id;
@@ -78,6 +80,6 @@ export class JobFollower {
       this.done = true;
       this.close();
     }
-    this.emit(event);
+    this.emit(event, fromLog);
   }
 }

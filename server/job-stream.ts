@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JobEvent } from '../core/events.js';
 import type { JobStore } from '../core/ports.js';
+import type { JobRecord } from '../core/job-record.js';
 import type { Hub } from './hub.js';
 import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
@@ -16,6 +17,8 @@ export interface StreamParams {
   sessions: Set<SseSession>;
   onOpen?: () => void;
   onClose?: () => void;
+  /** Sees every event sent, whether it came from the log (replay) or live, with the job's record. */
+  observe?: (event: JobEvent, fromLog: boolean, record: JobRecord) => void;
 }
 
 /** One job's stream: event ids are the job's own; closed after the final event. */
@@ -24,7 +27,8 @@ export async function openJobStream(params: StreamParams & { requestId: string; 
   if (!follower.record) return abandon([follower], { kind: 'not-found' });
   if (follower.finishedBeforeStart) return abandon([follower], { kind: 'already-final' });
   const session = openSession(params, [follower]);
-  follower.start((event) => {
+  follower.start((event, fromLog) => {
+    params.observe?.(event, fromLog, follower.record!);
     session.send(event);
     if (follower.finished) session.end();
   });
@@ -52,7 +56,8 @@ export async function openMultiJobStream(
   const session = openSession(params, followers);
   const cursor = () => followers.map((f) => f.lastEventId ?? '0-0').join(',');
   for (const follower of followers) {
-    follower.start((event: JobEvent) => {
+    follower.start((event: JobEvent, fromLog) => {
+      params.observe?.(event, fromLog, follower.record!);
       const data = `{"request_id":"${follower.requestId}","event_id":"${event.id}","data":${event.data}}`;
       session.send({ id: cursor(), event: event.event, data });
       if (followers.every((f) => f.finished)) session.end();

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { exitOnSignals } from '../core/shutdown.js';
+import { exitOnSignals, logStrayRejections } from '../core/shutdown.js';
 import { assembleDistributedWeb, assembleEmbedded } from './assemble.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -13,6 +13,7 @@ export const STATIC_DIRS = [path.join(root, 'public'), path.join(root, 'dist', '
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('relay-web', config.logLevel);
+  logStrayRejections(logger);
   if (config.brokers) {
     const running = await assembleDistributedWeb(config, logger, STATIC_DIRS);
     logger.info({ port: running.web.port }, `relay web listening on http://localhost:${running.web.port}`);

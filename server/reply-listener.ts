@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { EVENT_NAMES, parseEventId } from '../core/events.js';
+import { EVENT_NAMES, isFinalEvent, parseEventId } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { InboundReply, JobStore, ReplySource, Settlement } from '../core/ports.js';
 
@@ -8,7 +8,14 @@ const replySchema = z.object({
   id: z.string().refine((id) => parseEventId(id) !== undefined, 'malformed event id'),
   event: z.enum(EVENT_NAMES),
   data: z.json(),
+  job_type: z.string().optional(),
 });
+
+export interface ReplyMetrics {
+  repliesStored: { inc(labels: { outcome: string }): void };
+  jobsCompleted: { inc(labels: { type: string; outcome: string }): void };
+  deadLettered: { inc(labels: { reason: string }): void };
+}
 
 /** How long a reply waits for its predecessor before it is logged anyway, so a lost reply cannot stall a job. */
 const GAP_WAIT_MS = 5_000;
@@ -25,7 +32,7 @@ export class ReplyListener {
     private readonly source: ReplySource,
     private readonly store: JobStore,
     private readonly logger: Logger,
-    private readonly metrics?: { repliesStored: { inc(labels: { outcome: string }): void } },
+    private readonly metrics?: ReplyMetrics,
   ) {}
 
   start(): Promise<void> {
@@ -56,6 +63,10 @@ export class ReplyListener {
           continue;
         }
         this.metrics?.repliesStored.inc({ outcome });
+        if (outcome === 'appended' && isFinalEvent(event.event)) {
+          const code = event.event === 'result' ? 'succeeded' : String((parsed.data.data as { code?: unknown })?.code ?? 'failed');
+          this.metrics?.jobsCompleted.inc({ type: parsed.data.job_type ?? 'unknown', outcome: code });
+        }
         if (outcome === 'unknown-job') return this.poison(reply, 'unknown_request');
         if (outcome !== 'appended') this.logger.debug({ request_id: reply.requestId, event_id: event.id, outcome }, 'reply dropped');
         return { kind: 'ack' };
@@ -69,6 +80,7 @@ export class ReplyListener {
 
   private poison(reply: InboundReply, reason: string): Settlement {
     this.logger.warn({ request_id: reply.requestId, reason }, 'poison reply dead-lettered');
+    this.metrics?.deadLettered.inc({ reason });
     return { kind: 'dead-letter', reason };
   }
 }

@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { JobType } from '../core/jobs/index.js';
-import type { EventFeed, HealthCheck, IdempotencyStore, JobPublisher, JobStore, ReplySource } from '../core/ports.js';
+import type { EventFeed, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, ReplySource, StreamQuota } from '../core/ports.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { createApp } from './app.js';
 import { Hub } from './hub.js';
-import { WebMetrics } from './metrics.js';
+import { WebMetrics, type MetricsSources } from './metrics.js';
 import { ReplyListener } from './reply-listener.js';
 import type { SseSession } from './sse-session.js';
 
@@ -17,7 +17,9 @@ export interface WebAdapters {
   idempotency: IdempotencyStore;
   feed: EventFeed;
   replies: ReplySource;
+  limits: RateLimiter & StreamQuota;
   health: HealthCheck[];
+  metrics?: MetricsSources;
 }
 
 export interface RunningWeb {
@@ -40,7 +42,7 @@ export async function startWeb(
     logger.warn({ streams: sessions.size }, 'event feed reconnected; ending streams so clients resume from the log');
     for (const session of [...sessions]) session.end();
   });
-  const metrics = new WebMetrics();
+  const metrics = new WebMetrics(adapters.metrics);
   const listener = new ReplyListener(adapters.replies, adapters.store, logger, metrics);
   await listener.start();
 
@@ -53,6 +55,15 @@ export async function startWeb(
     hub,
     health: adapters.health,
     secret: config.secret,
+    previousSecret: config.previousSecret,
+    limits: adapters.limits,
+    limitsConfig: {
+      submissionsPerWindow: config.submissionsPerWindow,
+      rateWindowSeconds: config.rateWindowSeconds,
+      streamsPerClient: config.streamsPerClient,
+    },
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
     bodyLimitBytes: DEFAULTS.bodyLimitBytes,
     session: { retryMs: config.sseRetryMs, heartbeatMs: config.heartbeatMs, maxBufferedBytes: config.streamBufferBytes },
     sessions,

@@ -34,6 +34,8 @@ export interface ChaosReport {
   wrongResults: number;
   notAccepted: number;
   faults: string[];
+  /** Processes that died without being killed: must stay empty. */
+  crashes: string[];
   seconds: number;
 }
 
@@ -51,8 +53,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const ports = [await freePort(), await freePort()];
   const env = (port?: number) =>
     relayEnv({ port, amqpUrl: vhost.url, redisUrl: redis.url, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '100', LOG_LEVEL: 'warn' } });
-  const startWeb = (i: number) => startRelayProcess('web', `web-${i}`, { ...env(ports[i]), LOG_LEVEL: 'info' });
-  const startWorker = (i: number) => startRelayProcess('worker', `worker-${i}`, { ...env(), LOG_LEVEL: 'info' });
+  const crashes: string[] = [];
+  const watch = (p: RelayProcess) => {
+    p.child.once('exit', (code, signal) => {
+      if (!p.stopping) crashes.push(`${p.name} exited by itself (${code ?? signal}): ${p.output().slice(-600)}`);
+    });
+    return p;
+  };
+  const startWeb = async (i: number) => watch(await startRelayProcess('web', `web-${i}`, { ...env(ports[i]), LOG_LEVEL: 'info' }));
+  const startWorker = async (i: number) => watch(await startRelayProcess('worker', `worker-${i}`, { ...env(), LOG_LEVEL: 'info' }));
   const webs: RelayProcess[] = [await startWeb(0), await startWeb(1)];
   const workers: RelayProcess[] = [await startWorker(0), await startWorker(1)];
   const proxy = new RoundRobinProxy(ports);
@@ -159,6 +168,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     wrongResults: 0,
     notAccepted: 0,
     faults,
+    crashes,
     seconds: (Date.now() - started) / 1000,
   };
   for (const o of outcomes) {
@@ -181,13 +191,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 export function chaosPassed(r: ChaosReport): boolean {
-  return r.accepted === r.submitted && r.results === r.accepted && r.failed === 0 && r.lost === 0 && r.duplicated === 0 && r.wrongResults === 0;
+  return r.crashes.length === 0 && r.accepted === r.submitted && r.results === r.accepted && r.failed === 0 && r.lost === 0 && r.duplicated === 0 && r.wrongResults === 0;
 }
 
 export function formatReport(r: ChaosReport): string {
   return [
     `submitted ${r.submitted}, accepted ${r.accepted}, results received ${r.results}, failed ${r.failed}, lost ${r.lost}, duplicated ${r.duplicated}, wrong results ${r.wrongResults}, never accepted ${r.notAccepted}`,
-    `time ${r.seconds.toFixed(1)} s; faults: ${r.faults.length} (${r.faults.filter((f) => f.includes('worker')).length} worker kills)`,
+    `time ${r.seconds.toFixed(1)} s; faults: ${r.faults.length} (${r.faults.filter((f) => f.includes('worker')).length} worker kills); processes that crashed by themselves: ${r.crashes.length}`,
+    ...r.crashes,
   ].join('\n');
 }
 

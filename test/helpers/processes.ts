@@ -19,6 +19,8 @@ export interface RelayProcess {
   name: string;
   child: ChildProcess;
   output: () => string;
+  /** True once stop() was called: any exit before that is a crash. */
+  readonly stopping: boolean;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -52,12 +54,17 @@ export async function startRelayProcess(
       reject(new Error(`${name} exited with ${code} before it was ready:\n${out}`));
     });
   });
+  let stopping = false;
   return {
     name,
     child,
     output: () => out,
+    get stopping() {
+      return stopping;
+    },
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
+        stopping = true;
         if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
@@ -72,6 +79,9 @@ export function relayEnv(options: { port?: number; amqpUrl: string; redisPrefix:
     REDIS_PREFIX: options.redisPrefix,
     RELAY_SECRET: TEST_SECRET,
     SSE_RETRY_MS: '200',
+    // Every test client comes from 127.0.0.1; the abuse limits have tests of their own.
+    RATE_LIMIT_SUBMISSIONS: '1000000',
+    MAX_STREAMS_PER_CLIENT: '1000000',
     ...(options.port ? { PORT: String(options.port) } : {}),
     ...options.extra,
   };

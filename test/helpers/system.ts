@@ -25,7 +25,14 @@ export async function startSystem(
   jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES,
 ): Promise<TestSystem> {
   const logger = createLogger('relay-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const env: Record<string, string> = { PORT: '0', SSE_RETRY_MS: '200', RELAY_SECRET: TEST_SECRET, ...extraEnv };
+  const env: Record<string, string> = {
+    PORT: '0',
+    SSE_RETRY_MS: '200',
+    RELAY_SECRET: TEST_SECRET,
+    RATE_LIMIT_SUBMISSIONS: '1000000',
+    MAX_STREAMS_PER_CLIENT: '1000000',
+    ...extraEnv,
+  };
   if (kind === 'memory') {
     const running = await assembleEmbedded(loadConfig(env), logger, [], jobTypes);
     return { kind, baseUrl: `http://127.0.0.1:${running.web.port}`, stop: () => running.stop() };

@@ -27,7 +27,8 @@ function setup(maxAttempts = 1) {
   const sent = () => {
     const out: unknown[] = [];
     replies.queue.consume(async (m) => {
-      out.push(m.body.json ? m.body.value : undefined);
+      const { job_type: _type, ...reply } = (m.body.json ? m.body.value : {}) as Record<string, unknown>;
+      out.push(reply);
       return { kind: 'ack' };
     });
     return out;

@@ -38,6 +38,8 @@ export class RabbitJobPublisher implements JobPublisher, HealthCheck, Closable {
       Buffer.from(JSON.stringify(job.input)),
     );
     const sent = Promise.all([jobSent, deadlineSent]);
+    // After a timeout the confirm may still fail; that late failure has no one left to tell.
+    sent.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new BrokerUnavailableError('RabbitMQ did not confirm in time')), this.timeoutMs);

@@ -15,6 +15,8 @@ export interface JobSourceOptions {
 
 /** Consumes every job type's queue with manual acks; a job is settled only when the worker says so. */
 export class RabbitJobSource implements JobSource {
+  /** Channel trouble (a broker restart) is reported here; the consumer recovers by itself. */
+  onError: (err: unknown) => void = () => {};
   private consumers: Consumer[] = [];
   private readonly deadLetters: Publisher;
   private readonly retries: Publisher;
@@ -38,7 +40,7 @@ export class RabbitJobSource implements JobSource {
     const { concurrency, deliveryLimit } = this.options;
     this.consumers = this.options.jobTypes.map((type) => {
       const queue = jobQueue(type);
-      return this.connection.createConsumer(
+      const consumer = this.connection.createConsumer(
         {
           queue,
           queueOptions: workQueue(queue, deliveryLimit),
@@ -50,6 +52,8 @@ export class RabbitJobSource implements JobSource {
         },
         async (msg) => this.settle(msg, await handle(toInboundJob(msg)), queue),
       );
+      consumer.on('error', (err) => this.onError(err));
+      return consumer;
     });
     await Promise.all(this.consumers.map((c) => new Promise<void>((resolve) => c.once('ready', () => resolve()))));
   }

@@ -6,6 +6,8 @@ import { REPLY_QUEUE, workQueue } from './topology.js';
 
 /** One competing consumer of `front_queue` per web process. */
 export class RabbitReplySource implements ReplySource {
+  /** Channel trouble (a broker restart) is reported here; the consumer recovers by itself. */
+  onError: (err: unknown) => void = () => {};
   private consumer: Consumer | undefined;
   private readonly deadLetters: Publisher;
 
@@ -28,6 +30,7 @@ export class RabbitReplySource implements ReplySource {
       },
       async (msg) => this.settle(msg, await handle(toInboundReply(msg))),
     );
+    consumer.on('error', (err) => this.onError(err));
     this.consumer = consumer;
     await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
   }

@@ -39,6 +39,14 @@ export class RedisKeys {
     return `${this.prefix}idem:${type}:${key}`;
   }
 
+  rateLimit(key: string, window: number): string {
+    return `${this.prefix}rate:${key}:${window}`;
+  }
+
+  streamQuota(key: string): string {
+    return `${this.prefix}streams:${key}`;
+  }
+
   userByEmail(email: string): string {
     return `${this.prefix}user:${email.toLowerCase()}`;
   }
