@@ -11,6 +11,7 @@ import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisUserStore } from '../core/adapters/redis/user-store.js';
 import { RedisJobControl } from '../core/adapters/redis/job-control.js';
 import { Worker } from './worker.js';
+import { WorkerMetrics } from './metrics.js';
 
 export async function assembleWorker(
   config: Config,
@@ -39,11 +40,23 @@ export async function assembleWorker(
   const subscriber = redis.duplicate({ connectionName: 'relay-worker-sub', commandTimeout: undefined });
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
   const control = new RedisJobControl(redis, subscriber, keys);
-  const worker = new Worker({ jobTypes: types, source, replies, users: new RedisUserStore(redis, keys), control, logger, maxAttempts: config.maxAttempts });
+  const metrics = new WorkerMetrics();
+  const worker = new Worker({
+    jobTypes: types,
+    source,
+    replies,
+    users: new RedisUserStore(redis, keys),
+    control,
+    logger,
+    maxAttempts: config.maxAttempts,
+    metrics,
+  });
   await worker.start();
-  logger.info({ job_types: jobTypes }, 'relay worker consuming');
+  const metricsServer = config.metricsPort > 0 ? await metrics.serve(config.metricsPort) : undefined;
+  logger.info({ job_types: jobTypes, metrics_port: config.metricsPort || undefined }, 'relay worker consuming');
   return {
     async stop() {
+      metricsServer?.close();
       await worker.stop(config.workerDrainMs);
       await replies.close();
       await rabbit.close();

@@ -11,6 +11,7 @@ export interface WorkerDeps {
   logger: Logger;
   /** Attempts in all, the first included, before an unexpected failure is final. */
   maxAttempts: number;
+  metrics?: { observe(type: string | undefined, settlement: Settlement, seconds: number): void };
 }
 
 const DEFAULT_REPLY_TO = 'front_queue';
@@ -30,7 +31,12 @@ export class Worker {
   }
 
   start(): Promise<void> {
-    return this.deps.source.start((job) => this.process(job));
+    return this.deps.source.start(async (job) => {
+      const started = performance.now();
+      const settlement = await this.process(job);
+      this.deps.metrics?.observe(job.type, settlement, (performance.now() - started) / 1000);
+      return settlement;
+    });
   }
 
   /**

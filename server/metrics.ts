@@ -41,22 +41,28 @@ export class WebMetrics {
     collectDefaultMetrics({ register: this.registry });
     const { queueStats, connections } = sources;
     if (queueStats) {
-      const depth = new Gauge({ name: 'relay_queue_messages', help: 'Messages ready in each queue', labelNames: ['queue'], registers: [this.registry] });
-      const consumers = new Gauge({ name: 'relay_queue_consumers', help: 'Consumers of each queue', labelNames: ['queue'], registers: [this.registry] });
+      // One broker round trip per scrape, shared by the gauges (prom-client collects them concurrently).
+      let pending: Promise<QueueStat[]> | undefined;
+      const stats = () => {
+        pending ??= queueStats().finally(() => setTimeout(() => (pending = undefined), 500).unref());
+        return pending;
+      };
       new Gauge({
-        name: 'relay_queue_stats_up',
-        help: 'Whether queue statistics could be read at this scrape',
+        name: 'relay_queue_messages',
+        help: 'Messages ready in each queue',
+        labelNames: ['queue'],
         registers: [this.registry],
         async collect() {
-          try {
-            for (const stat of await queueStats()) {
-              depth.set({ queue: stat.queue }, stat.messages);
-              consumers.set({ queue: stat.queue }, stat.consumers);
-            }
-            this.set(1);
-          } catch {
-            this.set(0);
-          }
+          for (const stat of await stats().catch(() => [])) this.set({ queue: stat.queue }, stat.messages);
+        },
+      });
+      new Gauge({
+        name: 'relay_queue_consumers',
+        help: 'Consumers of each queue',
+        labelNames: ['queue'],
+        registers: [this.registry],
+        async collect() {
+          for (const stat of await stats().catch(() => [])) this.set({ queue: stat.queue }, stat.consumers);
         },
       });
     }

@@ -1,0 +1,222 @@
+/**
+ * What an operator relies on: security headers, cross-site refusal, CORS, abuse limits shared
+ * by instances (Redis-backed), secret rotation, metrics, logs without secrets, dead letters.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Connection } from 'rabbitmq-client';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { tokenFor } from '../../core/token.js';
+import { assembleDistributedWeb, type Assembled } from '../../server/assemble.js';
+import { assembleWorker } from '../../consumer/assemble.js';
+import { follow, submit } from '../helpers/client.js';
+import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix, waitFor, type TestVhost } from '../helpers/brokers.js';
+import { TEST_SECRET, freePort, relayEnv, startRelayProcess } from '../helpers/processes.js';
+
+const run = promisify(execFile);
+const OLD_SECRET = 'an-older-secret-that-is-being-rotated-out';
+
+describe('operations and security (real brokers)', function () {
+  this.timeout(60_000);
+  let vhost: TestVhost;
+  let prefix: string;
+  const webs: Assembled[] = [];
+  let worker: { stop(): Promise<void> };
+  let a: string;
+  let b: string;
+
+  before(async () => {
+    vhost = await createVhost('ops');
+    prefix = testRedisPrefix('ops');
+    const config = loadConfig({
+      PORT: '0',
+      RABBITMQ_URL: vhost.url,
+      REDIS_URL: REDIS_BASE_URL,
+      REDIS_PREFIX: prefix,
+      RELAY_SECRET: TEST_SECRET,
+      RELAY_SECRET_PREVIOUS: OLD_SECRET,
+      RATE_LIMIT_SUBMISSIONS: '5',
+      RATE_LIMIT_WINDOW_SECONDS: '2',
+      MAX_STREAMS_PER_CLIENT: '3',
+      CORS_ORIGINS: 'https://app.example.com',
+    });
+    const logger = createLogger('ops-test', 'silent');
+    webs.push(await assembleDistributedWeb(config, logger, []), await assembleDistributedWeb(config, logger, []));
+    worker = await assembleWorker(config, logger);
+    [a, b] = webs.map((w) => `http://127.0.0.1:${w.web.port}`) as [string, string];
+  });
+
+  after(async () => {
+    await Promise.all(webs.map((w) => w.stop()));
+    await worker?.stop();
+    await vhost?.remove();
+    if (prefix) await deleteRedisPrefix(prefix);
+  });
+
+  const post = (base: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}/api/jobs/echo`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"payload":1}' });
+
+  it('sends security headers on every response', async () => {
+    for (const path of ['/', '/healthz', '/api/nothing']) {
+      const res = await fetch(`${a}${path}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).to.include("default-src 'self'").and.include("script-src 'self'").and.include("style-src 'self'").and.include("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+      expect(res.headers.get('referrer-policy')).to.equal('same-origin');
+      expect(res.headers.get('x-powered-by')).to.equal(null);
+    }
+  });
+
+  it('CORS is answered only for the listed origins', async () => {
+    const listed = await fetch(`${a}/api/job-types`, { headers: { origin: 'https://app.example.com' } });
+    expect(listed.headers.get('access-control-allow-origin')).to.equal('https://app.example.com');
+    const other = await fetch(`${a}/api/job-types`, { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).to.equal(null);
+  });
+
+  it('refuses cross-site form posts with 403 forbidden_origin, and lets same-origin and non-browser clients through', async () => {
+    await new Promise((r) => setTimeout(r, 2_100)); // a fresh rate window
+    const crossSite = await post(a, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(crossSite.status).to.equal(403);
+    expect((await crossSite.json()).error.code).to.equal('forbidden_origin');
+    const foreignOrigin = await post(a, { origin: 'https://evil.example' });
+    expect(foreignOrigin.status).to.equal(403);
+    expect((await post(a, { origin: a, 'sec-fetch-site': 'same-origin' })).status).to.equal(202);
+    expect((await post(a, { origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' })).status, 'a listed origin').to.equal(202);
+    expect((await post(a)).status, 'curl and servers send neither header').to.equal(202);
+  });
+
+  it('limits submissions per client across instances (429 with Retry-After), and recovers after the window', async () => {
+    await new Promise((r) => setTimeout(r, 2_100));
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await post(i % 2 === 0 ? a : b)).status);
+    expect(statuses.filter((s) => s === 202)).to.have.length(5);
+    expect(statuses.slice(5)).to.deep.equal([429, 429, 429]);
+    const limited = await post(a);
+    expect(limited.status).to.equal(429);
+    expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 2);
+    expect((await limited.json()).error.code).to.equal('rate_limited');
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect((await post(b)).status).to.equal(202);
+  });
+
+  it('limits open streams per client across instances, and frees the slot when a stream closes', async () => {
+    await new Promise((r) => setTimeout(r, 2_100));
+    const jobs = await Promise.all([1, 2, 3, 4].map(() => submit(a, 'sleep', { ms: 1_500, steps: 1 })));
+    const controllers = jobs.map(() => new AbortController());
+    const opened = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${i % 2 ? a : b}${jobs[i]!.events_url}`, { signal: controllers[i]!.signal });
+      expect(res.status).to.equal(200);
+      opened.push(res);
+    }
+    const fourth = await fetch(`${a}${jobs[3]!.events_url}`);
+    expect(fourth.status).to.equal(429);
+    controllers[0]!.abort();
+    await waitFor(async () => {
+      const res = await fetch(`${b}${jobs[3]!.events_url}`);
+      if (res.status === 200) {
+        await res.body?.cancel();
+        return true;
+      }
+      return false;
+    }, 5_000, 'a freed stream slot');
+    controllers.slice(1).forEach((c) => c.abort());
+  });
+
+  it('accepts tokens made with the previous secret during a rotation, and no others', async () => {
+    await new Promise((r) => setTimeout(r, 2_100));
+    const { request_id } = await submit(a, 'echo', { payload: 'rotated' });
+    expect((await fetch(`${a}/api/jobs/${request_id}?token=${tokenFor(OLD_SECRET, request_id)}`)).status).to.equal(200);
+    expect((await fetch(`${a}/api/jobs/${request_id}?token=${tokenFor('x'.repeat(40), request_id)}`)).status).to.equal(404);
+  });
+
+  it('describes every job type with the JSON Schema of its input', async () => {
+    const { job_types } = await (await fetch(`${a}/api/job-types`)).json();
+    const sleep = job_types.find((t: { name: string }) => t.name === 'sleep');
+    expect(sleep.submit_url).to.equal('/api/jobs/sleep');
+    expect(sleep.input_schema.properties.ms).to.include({ type: 'integer', minimum: 0, maximum: 60_000 });
+    expect(sleep.input_schema.required).to.deep.equal(['ms']);
+    expect(job_types.map((t: { name: string }) => t.name).sort()).to.deep.equal(['echo', 'register-user', 'sleep']);
+  });
+
+  it('exposes Prometheus metrics: submissions, completions, latency, streams, queues and connections', async () => {
+    await new Promise((r) => setTimeout(r, 2_100));
+    const accepted = await submit(a, 'echo', { payload: 'measured' });
+    await follow(`${a}${accepted.events_url}`);
+    const text = await (await fetch(`${a}/metrics`)).text();
+    expect(text).to.match(/relay_jobs_submitted_total\{type="echo"\} \d+/);
+    expect(text).to.match(/relay_job_end_to_end_seconds_count\{type="echo"\} [1-9]/);
+    expect(text).to.match(/relay_queue_messages\{queue="front_queue"\} \d+/);
+    expect(text).to.match(/relay_queue_consumers\{queue="front_queue"\} 2/);
+    expect(text).to.include('relay_connection_up{broker="rabbitmq"} 1');
+    expect(text).to.include('relay_connection_up{broker="redis"} 1');
+    expect(text).to.include('relay_open_streams');
+    expect(text).to.include('process_resident_memory_bytes');
+    const completions = await Promise.all(webs.map(async (w) => (await fetch(`http://127.0.0.1:${w.web.port}/metrics`)).text()));
+    expect(completions.join('\n')).to.match(/relay_jobs_completed_total\{type="echo",outcome="succeeded"\} [1-9]/);
+  });
+
+  it('lists dead letters with their reason and replays the chosen ones into their job queue', async () => {
+    const rabbit = new Connection({ url: vhost.url, noDelay: true });
+    const publisher = rabbit.createPublisher({ confirm: true });
+    const requestId = crypto.randomUUID();
+    try {
+      await publisher.send(
+        { exchange: 'relay.dead', routingKey: 'echo', durable: true, correlationId: requestId, type: 'echo', contentType: 'application/json', headers: { 'x-relay-dead-reason': 'handler_error: test', 'x-relay-dead-from': 'relay.jobs.echo' } },
+        { payload: 'replayed' },
+      );
+    } finally {
+      await publisher.close();
+      await rabbit.close();
+    }
+    const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'consumer/dead-letters.ts', ...args], { env: { ...process.env, RABBITMQ_URL: vhost.url } });
+    const listed = await cli(['list']);
+    expect(listed.stdout).to.include(requestId).and.include('reason: handler_error: test').and.include('from relay.jobs.echo');
+    const replayed = await cli(['replay', requestId]);
+    expect(replayed.stdout).to.include('replayed 1');
+    const after = await cli(['list']);
+    expect(after.stdout).not.to.include(requestId);
+  });
+});
+
+describe('logs never carry secrets; the worker has metrics of its own', function () {
+  this.timeout(60_000);
+
+  it('tokens (also inside logged URLs), the secret and broker passwords stay out of the logs', async () => {
+    const vhost = await createVhost('logs');
+    const prefix = testRedisPrefix('logs');
+    const port = await freePort();
+    const web = await startRelayProcess('web', 'web', { ...relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }), LOG_LEVEL: 'trace' });
+    const metricsPort = await freePort();
+    const worker = await startRelayProcess('worker', 'worker', {
+      ...relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
+      LOG_LEVEL: 'trace',
+      METRICS_PORT: String(metricsPort),
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const accepted = await submit(base, 'register-user', { name: 'Log', email: `log-${crypto.randomUUID()}@example.com` });
+      const token = new URL(`${base}${accepted.status_url}`).searchParams.get('token')!;
+      await follow(`${base}${accepted.events_url}`);
+      await fetch(`${base}${accepted.status_url}`);
+      await fetch(`${base}/api/jobs/${accepted.request_id}?token=${token}x`);
+      await fetch(`${base}${accepted.events_url}`, { headers: { 'last-event-id': '0-1' } }).then((r) => r.text());
+      const workerMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(workerMetrics, 'the worker serves its own metrics').to.match(/relay_worker_jobs_total\{type="register-user",settlement="ack"\} 1/);
+      const logs = web.output() + worker.output();
+      expect(logs).to.include(accepted.request_id, 'job lines carry the request_id');
+      expect(logs).to.include('token=[redacted]');
+      expect(logs).not.to.include(token);
+      expect(logs).not.to.include(TEST_SECRET);
+      expect(logs).not.to.include('guest:guest');
+    } finally {
+      await web.stop();
+      await worker.stop();
+      await vhost.remove();
+      await deleteRedisPrefix(prefix);
+    }
+  });
+});
