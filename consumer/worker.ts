@@ -79,7 +79,10 @@ export class Worker {
         await reply('failed', { code: 'invalid_input', message: 'The job input does not match its schema' });
         return { kind: 'dead-letter', reason: 'invalid_input' };
       }
-      await reply('status', { status: 'processing', attempt: job.attempt });
+      // Not awaited here: the handler starts at once, and the confirm is awaited with the final
+      // reply (replies on one channel keep their order).
+      const processing = reply('status', { status: 'processing', attempt: job.attempt });
+      processing.catch(() => undefined);
       let result: unknown;
       try {
         result = await type.handle(input.data, {
@@ -98,6 +101,7 @@ export class Worker {
           log.info('job interrupted by shutdown; returned to the queue');
           return { kind: 'requeue' };
         }
+        await processing;
         if (err instanceof JobError) {
           await reply('failed', { code: err.code, message: err.message });
           log.info({ code: err.code }, 'job failed');
@@ -105,7 +109,7 @@ export class Worker {
         }
         return await this.afterUnexpectedError(err, job.attempt, reply, log);
       }
-      await reply('result', result ?? null);
+      await Promise.all([processing, reply('result', result ?? null)]);
       log.debug('job succeeded');
       return { kind: 'ack' };
     } catch (err) {

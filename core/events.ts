@@ -60,7 +60,7 @@ export function compareEventIds(a: string, b: string): number {
   return x.attempt - y.attempt || x.seq - y.seq;
 }
 
-/** The final event of a job that ran out of time (see the deadline queues). */
+/** The final event of a job that ran out of time (see server/deadline-sweeper.ts). */
 export function timeoutEvent(timeoutMs: number) {
   return {
     id: CONTROL_EVENT_ID,

@@ -123,6 +123,17 @@ export interface IdempotencyStore {
   release(type: string, key: string, requestId: string): Promise<void>;
 }
 
+/**
+ * Job deadlines kept where every web instance can see them, so a deadline fires even if the
+ * instance that accepted the job is gone.
+ */
+export interface Deadlines {
+  schedule(requestId: string, at: number): Promise<void>;
+  cancel(requestId: string): Promise<void>;
+  /** Takes (atomically, so one instance gets each) up to `limit` ids whose deadline has passed. */
+  claimDue(now: number, limit: number): Promise<string[]>;
+}
+
 /** Abuse limits that hold across instances. */
 export interface RateLimiter {
   /** Counts one hit against `key` in a fixed window; refused past `limit`, with the seconds left. */

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { JobType } from '../core/jobs/index.js';
 import { coerceFormFields } from '../core/jobs/form-fields.js';
 import { statusBody, type JobRecord } from '../core/job-record.js';
-import type { HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../core/ports.js';
+import type { Deadlines, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../core/ports.js';
 import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
 import { jobTypesDocument } from './job-types-document.js';
 import { CANCELLED_EVENT, isFinalEvent, type JobEvent } from '../core/events.js';
@@ -25,6 +25,8 @@ export interface AppDeps {
   publisher: JobPublisher;
   store: JobStore;
   idempotency: IdempotencyStore;
+  deadlines: Deadlines;
+  jobTimeoutMs: number;
   /** How long a request with a known Idempotency-Key waits for the first one to be published. */
   idempotencyWaitMs: number;
   hub: Hub;
@@ -62,17 +64,25 @@ export function createApp(deps: AppDeps): express.Express {
   // Behind a load balancer the client address comes from X-Forwarded-For, only when told to trust it.
   app.set('trust proxy', deps.trustProxy);
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => (req.headers['x-request-id'] as string | undefined) ?? crypto.randomUUID(),
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: withoutToken(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    }),
-  );
+  if (logger.isLevelEnabled('info')) {
+    app.use(
+      pinoHttp({
+        logger,
+        genReqId: (req) => (req.headers['x-request-id'] as string | undefined) ?? crypto.randomUUID(),
+        serializers: {
+          req: (req: { method: string; url: string }) => ({ method: req.method, url: withoutToken(req.url) }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+        customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      }),
+    );
+  } else {
+    // No access log at this level: skip building a logger per request.
+    app.use((req, _res, next) => {
+      req.log = logger;
+      next();
+    });
+  }
 
   app.use(securityHeaders());
   const corsHandler = corsFor(deps.corsOrigins);
@@ -155,7 +165,8 @@ export function createApp(deps: AppDeps): express.Express {
 
       const log = logger.child({ request_id: requestId, type: type.name });
       try {
-        await store.create(requestId, type.name, new Date());
+        const now = new Date();
+        await Promise.all([store.create(requestId, type.name, now), deps.deadlines.schedule(requestId, now.getTime() + deps.jobTimeoutMs)]);
       } catch (err) {
         log.warn({ err }, 'job record not created');
         metrics.publishFailures.inc();
@@ -168,6 +179,7 @@ export function createApp(deps: AppDeps): express.Express {
         log.warn({ err }, 'job not published');
         metrics.publishFailures.inc();
         await store.remove(requestId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
+        await deps.deadlines.cancel(requestId).catch(() => undefined);
         await release().catch(() => undefined);
         return sendError(res, 'unavailable', 'The job queue is unavailable, try again shortly');
       }
@@ -244,6 +256,7 @@ export function createApp(deps: AppDeps): express.Express {
       const outcome = await store.append(requestId, CANCELLED_EVENT, new Date(), true);
       if (outcome === 'unknown-job') return sendError(res, 'not_found', 'No such job');
       if (outcome !== 'appended') return sendError(res, 'already_final', 'The job has already finished');
+      deps.deadlines.cancel(requestId).catch(() => undefined);
       const record = await store.get(requestId);
       req.log.info({ request_id: requestId }, 'job cancelled');
       res.status(200).json(record ? statusBody(record) : { request_id: requestId, status: 'failed' });

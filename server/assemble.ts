@@ -15,6 +15,8 @@ import { RedisJobStore } from '../core/adapters/redis/job-store.js';
 import { RedisEventFeed } from '../core/adapters/redis/event-feed.js';
 import { RedisIdempotencyStore } from '../core/adapters/redis/idempotency-store.js';
 import { RedisLimits } from '../core/adapters/redis/limits.js';
+import { RedisDeadlines } from '../core/adapters/redis/deadlines.js';
+import { MemoryDeadlines } from '../core/adapters/memory/deadlines.js';
 import { MemoryLimits } from '../core/adapters/memory/limits.js';
 import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
 import { MemoryIdempotencyStore } from '../core/adapters/memory/idempotency-store.js';
@@ -49,7 +51,7 @@ export async function assembleDistributedWeb(
   await declareTopology(rabbit, [...jobTypes.keys()], config.deliveryLimit);
   const keys = new RedisKeys(config.redisPrefix);
   const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
-  const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, config.jobTimeoutMs);
+  const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs);
   const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch, deliveryLimit: config.deliveryLimit });
   replies.onError = (err) => logger.warn({ err }, 'reply consumer interrupted; it recovers by itself');
   const web = await startWeb(
@@ -62,6 +64,7 @@ export async function assembleDistributedWeb(
       feed: new RedisEventFeed(subscriber, keys),
       replies,
       limits: new RedisLimits(redis, keys),
+      deadlines: new RedisDeadlines(redis, keys),
       health: [publisher, store],
       metrics: {
         queueStats: () => readQueueStats(rabbit, [...jobTypes.keys()]),
@@ -93,8 +96,6 @@ export async function assembleEmbedded(
   const jobs = new MemoryJobQueue(new Set(jobTypes.keys()), {
     concurrency: config.workerConcurrency,
     retryBaseMs: config.retryBaseMs,
-    jobTimeoutMs: config.jobTimeoutMs,
-    replies,
   });
   const store = new MemoryJobStore(config.jobTtlSeconds);
   const worker = new Worker({
@@ -108,7 +109,7 @@ export async function assembleEmbedded(
   });
   await worker.start();
   const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds, idempotencyStaleMs(config));
-  const web = await startWeb(config, jobTypes, { publisher: jobs, store, idempotency, feed: store, replies, limits: new MemoryLimits(), health: [] }, logger, staticDirs);
+  const web = await startWeb(config, jobTypes, { publisher: jobs, store, idempotency, deadlines: new MemoryDeadlines(), feed: store, replies, limits: new MemoryLimits(), health: [] }, logger, staticDirs);
   return {
     web,
     async stop() {

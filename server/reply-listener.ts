@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { EVENT_NAMES, isFinalEvent, parseEventId } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { InboundReply, JobStore, ReplySource, Settlement } from '../core/ports.js';
+import type { Deadlines, InboundReply, JobStore, ReplySource, Settlement } from '../core/ports.js';
 
 const replySchema = z.object({
   id: z.string().refine((id) => parseEventId(id) !== undefined, 'malformed event id'),
@@ -31,6 +31,7 @@ export class ReplyListener {
   constructor(
     private readonly source: ReplySource,
     private readonly store: JobStore,
+    private readonly deadlines: Deadlines,
     private readonly logger: Logger,
     private readonly metrics?: ReplyMetrics,
   ) {}
@@ -64,6 +65,7 @@ export class ReplyListener {
         }
         this.metrics?.repliesStored.inc({ outcome });
         if (outcome === 'appended' && isFinalEvent(event.event)) {
+          this.deadlines.cancel(reply.requestId).catch(() => undefined);
           const code = event.event === 'result' ? 'succeeded' : String((parsed.data.data as { code?: unknown })?.code ?? 'failed');
           this.metrics?.jobsCompleted.inc({ type: parsed.data.job_type ?? 'unknown', outcome: code });
         }

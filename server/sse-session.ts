@@ -18,6 +18,7 @@ export type CloseReason = 'ended' | 'client-gone' | 'slow-client';
 export class SseSession {
   private readonly heartbeat: NodeJS.Timeout;
   private closedWith: CloseReason | undefined;
+  private corked = false;
   private closeListeners: ((reason: CloseReason) => void)[] = [];
 
   constructor(
@@ -62,6 +63,15 @@ export class SseSession {
 
   private write(chunk: string): void {
     if (this.closed) return;
+    // Everything written in one tick (a replay, a burst of events) leaves in one packet.
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.res.uncork();
+      });
+    }
     this.res.write(chunk);
     this.heartbeat.refresh();
     // A reader that does not keep up is cut off; it resumes from the log with Last-Event-ID.

@@ -3,18 +3,20 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { JobType } from '../core/jobs/index.js';
-import type { EventFeed, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, ReplySource, StreamQuota } from '../core/ports.js';
+import type { Deadlines, EventFeed, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, ReplySource, StreamQuota } from '../core/ports.js';
 import { DEFAULTS } from '../core/defaults.js';
 import { createApp } from './app.js';
 import { Hub } from './hub.js';
 import { WebMetrics, type MetricsSources } from './metrics.js';
 import { ReplyListener } from './reply-listener.js';
+import { DeadlineSweeper } from './deadline-sweeper.js';
 import type { SseSession } from './sse-session.js';
 
 export interface WebAdapters {
   publisher: JobPublisher;
   store: JobStore;
   idempotency: IdempotencyStore;
+  deadlines: Deadlines;
   feed: EventFeed;
   replies: ReplySource;
   limits: RateLimiter & StreamQuota;
@@ -43,14 +45,18 @@ export async function startWeb(
     for (const session of [...sessions]) session.end();
   });
   const metrics = new WebMetrics(adapters.metrics);
-  const listener = new ReplyListener(adapters.replies, adapters.store, logger, metrics);
+  const listener = new ReplyListener(adapters.replies, adapters.store, adapters.deadlines, logger, metrics);
   await listener.start();
+  const sweeper = new DeadlineSweeper(adapters.deadlines, adapters.store, config.jobTimeoutMs, logger);
+  sweeper.start();
 
   const app = createApp({
     jobTypes,
     publisher: adapters.publisher,
     store: adapters.store,
     idempotency: adapters.idempotency,
+    deadlines: adapters.deadlines,
+    jobTimeoutMs: config.jobTimeoutMs,
     idempotencyWaitMs: config.publishTimeoutMs + config.redisCommandTimeoutMs + 1_000,
     hub,
     health: adapters.health,
@@ -93,6 +99,7 @@ export async function startWeb(
     port,
     async drain() {
       accepting = false;
+      sweeper.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of [...sessions]) session.end();
       server.closeIdleConnections();

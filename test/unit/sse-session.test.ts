@@ -21,6 +21,8 @@ class StalledResponse extends EventEmitter {
   end() {
     this.ended = true;
   }
+  cork() {}
+  uncork() {}
   destroy() {
     this.destroyed = true;
     this.emit('close');

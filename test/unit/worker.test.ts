@@ -21,7 +21,7 @@ const exploding = defineJobType({
 function setup(maxAttempts = 1) {
   const types = new Map<string, JobType>([...JOB_TYPES, ['explode', exploding as unknown as JobType]]);
   const replies = new MemoryReplyQueue(1);
-  const jobs = new MemoryJobQueue(new Set(types.keys()), { concurrency: 1, retryBaseMs: 10, jobTimeoutMs: 60_000, replies });
+  const jobs = new MemoryJobQueue(new Set(types.keys()), { concurrency: 1, retryBaseMs: 10 });
   const control = { isSettled: async () => false, onStop: () => {} };
   const worker = new Worker({ jobTypes: types, source: jobs, replies, users: new MemoryUserStore(), control, logger: createLogger('test', 'silent'), maxAttempts });
   const sent = () => {

@@ -9,7 +9,6 @@ import type {
   Settlement,
 } from '../../ports.js';
 import { MemoryQueue } from './queue.js';
-import { timeoutEvent } from '../../events.js';
 
 /**
  * The embedded mode's stand-in for RabbitMQ's job queues. Messages pass through JSON, as they
@@ -20,15 +19,13 @@ export class MemoryJobQueue implements JobPublisher, JobSource {
 
   constructor(
     private readonly jobTypes: ReadonlySet<string>,
-    private readonly options: { concurrency: number; retryBaseMs: number; jobTimeoutMs: number; replies: ReplyPublisher },
+    options: { concurrency: number; retryBaseMs: number },
   ) {
     this.queue = new MemoryQueue(options.concurrency, options.retryBaseMs);
   }
 
   async publish(job: OutboundJob): Promise<void> {
     if (!this.jobTypes.has(job.type)) throw new Error(`no queue for job type ${job.type}`);
-    const { jobTimeoutMs, replies } = this.options;
-    setTimeout(() => void replies.publish(job.requestId, 'front_queue', timeoutEvent(jobTimeoutMs)), jobTimeoutMs).unref();
     this.queue.push({ requestId: job.requestId, type: job.type, replyTo: 'front_queue', attempt: 1, body: overTheWire(job.input) });
   }
 

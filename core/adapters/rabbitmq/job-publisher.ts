@@ -1,7 +1,6 @@
 import type { Connection, Publisher } from 'rabbitmq-client';
 import type { Closable, HealthCheck, JobPublisher, OutboundJob } from '../../ports.js';
 import { ATTEMPT_HEADER, JOBS_EXCHANGE, REPLY_QUEUE } from './topology.js';
-import { deadlineMessage, deadlineQueue } from './deadlines.js';
 
 export class BrokerUnavailableError extends Error {}
 
@@ -12,17 +11,13 @@ export class RabbitJobPublisher implements JobPublisher, HealthCheck, Closable {
   constructor(
     private readonly connection: Connection,
     private readonly timeoutMs: number,
-    private readonly jobTimeoutMs: number,
   ) {
-    this.publisher = connection.createPublisher({ confirm: true, maxAttempts: 1, queues: [deadlineQueue(jobTimeoutMs)] });
+    this.publisher = connection.createPublisher({ confirm: true, maxAttempts: 1 });
   }
 
   async publish(job: OutboundJob): Promise<void> {
     if (!this.connection.ready) throw new BrokerUnavailableError('RabbitMQ is not connected');
-    // The job's deadline rides in RabbitMQ too, so it fires even if this instance is gone by then.
-    const deadline = deadlineMessage(job.requestId, this.jobTimeoutMs);
-    const deadlineSent = this.publisher.send(deadline.envelope, deadline.body);
-    const jobSent = this.publisher.send(
+    const sent = this.publisher.send(
       {
         exchange: JOBS_EXCHANGE,
         routingKey: job.type,
@@ -37,7 +32,6 @@ export class RabbitJobPublisher implements JobPublisher, HealthCheck, Closable {
       },
       Buffer.from(JSON.stringify(job.input)),
     );
-    const sent = Promise.all([jobSent, deadlineSent]);
     // After a timeout the confirm may still fail; that late failure has no one left to tell.
     sent.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;

@@ -4,9 +4,11 @@ import { QUEUED_EVENT, isControlEventId, isFinalEvent } from '../../events.js';
 import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
 import type { AppendOutcome, HealthCheck, JobStore } from '../../ports.js';
 import appendEventLua from './append-event.lua.js';
+import createJobLua from './create-job.lua.js';
 import { RedisKeys } from './keys.js';
 
 type RedisWithScripts = Redis & {
+  relayCreateJob(job: string, log: string, ...args: string[]): Promise<number>;
   relayAppendEvent(job: string, log: string, channel: string, ...args: string[]): Promise<AppendOutcome>;
 };
 
@@ -20,22 +22,21 @@ export class RedisJobStore implements JobStore, HealthCheck {
     private readonly ttlSeconds: number,
   ) {
     redis.defineCommand('relayAppendEvent', { numberOfKeys: 3, lua: appendEventLua });
+    redis.defineCommand('relayCreateJob', { numberOfKeys: 2, lua: createJobLua });
     this.redis = redis as RedisWithScripts;
   }
 
   async create(requestId: string, type: string, now: Date): Promise<void> {
-    const at = now.toISOString();
-    const job = this.keys.job(requestId);
-    const log = this.keys.log(requestId);
-    const results = await this.redis
-      .multi()
-      .hset(job, { type, status: 'queued', created_at: at, updated_at: at, last_id: QUEUED_EVENT.id, final: '0' })
-      .xadd(log, QUEUED_EVENT.id, 'e', QUEUED_EVENT.event, 'd', QUEUED_EVENT.data)
-      .expire(job, this.ttlSeconds)
-      .expire(log, this.ttlSeconds)
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error('job record transaction aborted');
+    await this.redis.relayCreateJob(
+      this.keys.job(requestId),
+      this.keys.log(requestId),
+      type,
+      now.toISOString(),
+      String(this.ttlSeconds),
+      QUEUED_EVENT.id,
+      QUEUED_EVENT.event,
+      QUEUED_EVENT.data,
+    );
   }
 
   async remove(requestId: string): Promise<void> {

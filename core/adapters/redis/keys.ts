@@ -39,6 +39,11 @@ export class RedisKeys {
     return `${this.prefix}idem:${type}:${key}`;
   }
 
+  /** One sorted set of every job's deadline (score: ms since the epoch). */
+  get deadlines(): string {
+    return `${this.prefix}deadlines`;
+  }
+
   rateLimit(key: string, window: number): string {
     return `${this.prefix}rate:${key}:${window}`;
   }

@@ -5,6 +5,12 @@ import type { RedisKeys } from './keys.js';
 /** A slot counter lives this long after its last change, so slots of a crashed instance free themselves. */
 const STREAM_SLOT_TTL_SECONDS = 3_600;
 
+const hitLua = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+`;
+
 const acquireLua = `
 local n = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
@@ -12,7 +18,10 @@ if n > tonumber(ARGV[1]) then redis.call('DECR', KEYS[1]) return 0 end
 return 1
 `;
 
-type RedisWithScripts = Redis & { relayAcquireSlot(key: string, max: number, ttl: number): Promise<number> };
+type RedisWithScripts = Redis & {
+  relayAcquireSlot(key: string, max: number, ttl: number): Promise<number>;
+  relayHit(key: string, ttl: number): Promise<number>;
+};
 
 /** Fixed-window submission counters and per-client stream slots, shared by every instance. */
 export class RedisLimits implements RateLimiter, StreamQuota {
@@ -23,6 +32,7 @@ export class RedisLimits implements RateLimiter, StreamQuota {
     private readonly keys: RedisKeys,
   ) {
     redis.defineCommand('relayAcquireSlot', { numberOfKeys: 1, lua: acquireLua });
+    redis.defineCommand('relayHit', { numberOfKeys: 1, lua: hitLua });
     this.redis = redis as RedisWithScripts;
   }
 
@@ -30,7 +40,7 @@ export class RedisLimits implements RateLimiter, StreamQuota {
     const now = Math.floor(Date.now() / 1000);
     const window = Math.floor(now / windowSeconds);
     const redisKey = this.keys.rateLimit(key, window);
-    const [[, count]] = (await this.redis.multi().incr(redisKey).expire(redisKey, windowSeconds + 1).exec()) as [[Error | null, number]];
+    const count = await this.redis.relayHit(redisKey, windowSeconds + 1);
     return { allowed: count <= limit, retryAfterSeconds: Math.max(1, (window + 1) * windowSeconds - now) };
   }
 

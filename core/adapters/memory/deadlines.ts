@@ -1,0 +1,23 @@
+import type { Deadlines } from '../../ports.js';
+
+export class MemoryDeadlines implements Deadlines {
+  private readonly due = new Map<string, number>();
+
+  async schedule(requestId: string, at: number): Promise<void> {
+    this.due.set(requestId, at);
+  }
+
+  async cancel(requestId: string): Promise<void> {
+    this.due.delete(requestId);
+  }
+
+  async claimDue(now: number, limit: number): Promise<string[]> {
+    const claimed: string[] = [];
+    for (const [id, at] of this.due) {
+      if (claimed.length >= limit) break;
+      if (at <= now) claimed.push(id);
+    }
+    claimed.forEach((id) => this.due.delete(id));
+    return claimed;
+  }
+}
