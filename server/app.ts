@@ -2,22 +2,18 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { pinoHttp } from 'pino-http';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseEventId } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { JobType } from '../core/jobs/index.js';
 import { coerceFormFields } from '../core/jobs/form-fields.js';
-import { statusBody, type JobRecord } from '../core/job-record.js';
+import { statusBody } from '../core/job-record.js';
 import type { Deadlines, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../core/ports.js';
 import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
 import { jobTypesDocument } from './job-types-document.js';
-import { CANCELLED_EVENT, isFinalEvent, type JobEvent } from '../core/events.js';
+import { CANCELLED_EVENT } from '../core/events.js';
 import { fingerprint } from '../core/fingerprint.js';
 import { isRequestId, isValidToken, tokenFor } from '../core/token.js';
 import { codeForBodyError, sendError } from './http-errors.js';
-import type { Hub } from './hub.js';
-import { MULTI_STREAM_MAX_JOBS, openJobStream, openMultiJobStream, type StreamOutcome } from './job-stream.js';
 import { statusPage, validationPage } from './html-pages.js';
-import type { SseSession, SseSessionOptions } from './sse-session.js';
 import type { WebMetrics } from './metrics.js';
 
 export interface AppDeps {
@@ -29,7 +25,6 @@ export interface AppDeps {
   jobTimeoutMs: number;
   /** How long a request with a known Idempotency-Key waits for the first one to be published. */
   idempotencyWaitMs: number;
-  hub: Hub;
   health: HealthCheck[];
   /** Signs new tokens. */
   secret: string;
@@ -40,8 +35,6 @@ export interface AppDeps {
   corsOrigins: string[];
   trustProxy: boolean | number | string;
   bodyLimitBytes: number;
-  session: SseSessionOptions;
-  sessions: Set<SseSession>;
   logger: Logger;
   metrics: WebMetrics;
   staticDirs: string[];
@@ -54,7 +47,7 @@ const JSON_TYPE = 'application/json';
 export const MAX_JSON_DEPTH = 32;
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
-/** The HTTP surface: routes only; every side effect goes through the ports it is given. */
+/** The HTTP surface but the streams (see stream-routes.ts): routes only; side effects go through the ports it is given. */
 export function createApp(deps: AppDeps): express.Express {
   const { jobTypes, store, secret, logger, metrics } = deps;
   const secrets = deps.previousSecret ? [secret, deps.previousSecret] : [secret];
@@ -192,45 +185,6 @@ export function createApp(deps: AppDeps): express.Express {
     },
   );
 
-  /** Opens a stream within the client's quota of open streams, and answers when it cannot. */
-  const serveStream = async (
-    req: Request,
-    res: Response,
-    open: (hooks: { onOpen: () => void; onClose: () => void; observe: (event: JobEvent, fromLog: boolean, record: JobRecord) => void }) => Promise<StreamOutcome>,
-  ): Promise<void> => {
-    if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
-    const client = `stream:${req.ip}`;
-    const slot = await deps.limits.acquire(client, deps.limitsConfig.streamsPerClient).catch(() => undefined);
-    if (slot === false) return sendError(res, 'rate_limited', 'Too many open streams from this client', undefined, 5);
-    let opened = false;
-    const release = () => {
-      if (slot) deps.limits.release(client).catch(() => undefined);
-    };
-    try {
-      const outcome = await open({
-        onOpen: () => {
-          opened = true;
-          metrics.openStreams.inc();
-        },
-        onClose: () => {
-          metrics.openStreams.dec();
-          release();
-        },
-        observe: (event, fromLog, record) => {
-          if (fromLog) return void metrics.eventsReplayed.inc();
-          metrics.eventsLive.inc();
-          if (isFinalEvent(event.event)) metrics.endToEnd.observe({ type: record.type }, (Date.now() - Date.parse(record.createdAt)) / 1000);
-        },
-      });
-      if (!opened) release();
-      answerStreamOutcome(res, outcome);
-    } catch (err) {
-      if (!opened) release();
-      req.log.warn({ err }, 'stream not opened');
-      if (!res.headersSent) sendError(res, 'unavailable', 'The event log is unavailable, try again shortly');
-    }
-  };
-
   const authorised = (req: Request): string | undefined => {
     const id = String(req.params.id);
     return isRequestId(id) && isValidToken(secrets, id, req.query.token) ? id : undefined;
@@ -263,43 +217,6 @@ export function createApp(deps: AppDeps): express.Express {
     } catch {
       sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
     }
-  });
-
-  app.get('/api/jobs/:id/events', async (req, res) => {
-    const requestId = authorised(req);
-    if (!requestId) return sendError(res, 'not_found', 'No such job');
-    const resumeFrom = req.get('last-event-id') ?? (typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined);
-    const lastEventId = resumeFrom === undefined || resumeFrom === '' ? undefined : resumeFrom;
-    if (lastEventId !== undefined && !parseEventId(lastEventId)) {
-      return sendError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
-    }
-    await serveStream(req, res, (hooks) =>
-      openJobStream({ hub: deps.hub, store, requestId, lastEventId, res, session: deps.session, sessions: deps.sessions, ...hooks }),
-    );
-  });
-
-  app.get('/api/events', async (req, res) => {
-    const jobs = parseJobList(req.query.jobs);
-    if (jobs === 'too-many') return sendError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
-    if (!jobs || jobs.some((j) => !isRequestId(j.requestId) || !isValidToken(secrets, j.requestId, j.token))) {
-      return sendError(res, 'not_found', 'No such job');
-    }
-    const cursor = req.get('last-event-id') ?? (typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined);
-    const positions = cursor === undefined || cursor === '' ? jobs.map(() => undefined) : cursor.split(',');
-    if (positions.length !== jobs.length || positions.some((p) => p !== undefined && !parseEventId(p))) {
-      return sendError(res, 'invalid_last_event_id', 'Last-Event-ID is not a cursor of this stream');
-    }
-    await serveStream(req, res, (hooks) =>
-      openMultiJobStream({
-        hub: deps.hub,
-        store,
-        jobs: jobs.map((j, i) => ({ requestId: j.requestId, after: positions[i] })),
-        res,
-        session: deps.session,
-        sessions: deps.sessions,
-        ...hooks,
-      }),
-    );
   });
 
   app.get('/jobs/:id', async (req, res) => {
@@ -369,23 +286,6 @@ async function claimIdempotencyKey(
     if (Date.now() > deadline) return 'unavailable';
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-function answerStreamOutcome(res: Response, outcome: StreamOutcome): void {
-  if (outcome.kind === 'not-found') sendError(res, 'not_found', 'No such job');
-  else if (outcome.kind === 'already-final') res.status(204).end();
-}
-
-/** `jobs=<id>.<token>,<id>.<token>` */
-function parseJobList(value: unknown): { requestId: string; token: string }[] | 'too-many' | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  const items = value.split(',');
-  if (items.length > MULTI_STREAM_MAX_JOBS) return 'too-many';
-  const jobs = items.map((item) => {
-    const [requestId = '', token = ''] = item.split('.');
-    return { requestId, token };
-  });
-  return new Set(jobs.map((j) => j.requestId)).size === jobs.length ? jobs : undefined;
 }
 
 function messageFor(code: string, limit: number): string {

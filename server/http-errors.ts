@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Response } from 'express';
 
 export type ErrorCode =
@@ -60,4 +61,13 @@ export function codeForBodyError(err: { type?: string; status?: number }): Error
     default:
       return undefined;
   }
+}
+
+/** The same error answer, for handlers that run outside Express. */
+export function writeError(res: ServerResponse, code: ErrorCode, message: string, details?: Record<string, string[]>, retryAfterSeconds?: number): void {
+  const status = STATUS[code];
+  const body = JSON.stringify({ error: details ? { code, message, details } : { code, message } });
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) };
+  if (status === 503 || status === 429) headers['Retry-After'] = String(retryAfterSeconds ?? RETRY_AFTER_SECONDS);
+  res.writeHead(status, headers).end(body);
 }

@@ -50,3 +50,15 @@ export function refuseCrossSite(allowedOrigins: string[]): RequestHandler {
     next();
   };
 }
+
+/** The security headers as name/value pairs, for answers written outside Express. */
+export function securityHeaderList(): [string, string][] {
+  const headers = new Map<string, string>();
+  const res = {
+    setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
+    removeHeader: (name: string) => headers.delete(name),
+    getHeader: () => undefined,
+  };
+  securityHeaders()({ headers: {} } as never, res as never, () => undefined);
+  return [...headers];
+}

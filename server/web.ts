@@ -10,6 +10,9 @@ import { Hub } from './hub.js';
 import { WebMetrics, type MetricsSources } from './metrics.js';
 import { ReplyListener } from './reply-listener.js';
 import { DeadlineSweeper } from './deadline-sweeper.js';
+import { createStreamRoutes } from './stream-routes.js';
+import { securityHeaderList } from './security.js';
+import proxyaddr from 'proxy-addr';
 import type { SseSession } from './sse-session.js';
 
 export interface WebAdapters {
@@ -58,7 +61,6 @@ export async function startWeb(
     deadlines: adapters.deadlines,
     jobTimeoutMs: config.jobTimeoutMs,
     idempotencyWaitMs: config.publishTimeoutMs + config.redisCommandTimeoutMs + 1_000,
-    hub,
     health: adapters.health,
     secret: config.secret,
     previousSecret: config.previousSecret,
@@ -71,15 +73,31 @@ export async function startWeb(
     corsOrigins: config.corsOrigins,
     trustProxy: config.trustProxy,
     bodyLimitBytes: DEFAULTS.bodyLimitBytes,
-    session: { retryMs: config.sseRetryMs, heartbeatMs: config.heartbeatMs, maxBufferedBytes: config.streamBufferBytes },
-    sessions,
     logger,
     metrics,
     staticDirs,
     accepting: () => accepting,
   });
 
-  const server = http.createServer(app);
+  const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  const streams = createStreamRoutes({
+    hub,
+    store: adapters.store,
+    secrets: config.previousSecret ? [config.secret, config.previousSecret] : [config.secret],
+    quota: adapters.limits,
+    streamsPerClient: config.streamsPerClient,
+    session: { retryMs: config.sseRetryMs, heartbeatMs: config.heartbeatMs, maxBufferedBytes: config.streamBufferBytes },
+    sessions,
+    metrics,
+    logger,
+    accepting: () => accepting,
+    clientIp: (req) => proxyaddr(req, trust),
+    headers: securityHeaderList(),
+    corsOrigins: config.corsOrigins,
+  });
+  const server = http.createServer((req, res) => {
+    if (!streams(req, res)) app(req, res);
+  });
   // Requests Node's parser refuses (bad header bytes, oversize headers) still get a JSON error.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();

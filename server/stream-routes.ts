@@ -1,0 +1,161 @@
+/**
+ * The two SSE routes, served straight from Node's HTTP server rather than through Express: a
+ * stream lives for minutes and thousands are open at once, so the per-request state Express
+ * keeps would be paid for the whole life of every stream.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isFinalEvent, parseEventId, type JobEvent } from '../core/events.js';
+import type { JobRecord } from '../core/job-record.js';
+import type { Logger } from '../core/logger.js';
+import type { JobStore, StreamQuota } from '../core/ports.js';
+import { isRequestId, isValidToken } from '../core/token.js';
+import { writeError } from './http-errors.js';
+import type { Hub } from './hub.js';
+import { MULTI_STREAM_MAX_JOBS, openJobStream, openMultiJobStream, type StreamOutcome } from './job-stream.js';
+import type { WebMetrics } from './metrics.js';
+import type { SseSession, SseSessionOptions } from './sse-session.js';
+
+export interface StreamRouteDeps {
+  hub: Hub;
+  store: JobStore;
+  secrets: string[];
+  quota: StreamQuota;
+  streamsPerClient: number;
+  session: SseSessionOptions;
+  sessions: Set<SseSession>;
+  metrics: WebMetrics;
+  logger: Logger;
+  accepting: () => boolean;
+  /** The client's address, honouring the trust-proxy setting. */
+  clientIp: (req: IncomingMessage) => string;
+  /** Headers every answer carries (security headers). */
+  headers: [string, string][];
+  corsOrigins: string[];
+}
+
+type Hooks = { onOpen: () => void; onClose: () => void; observe: (event: JobEvent, fromLog: boolean, record: JobRecord) => void };
+
+const JOB_EVENTS = /^\/api\/jobs\/([^/]+)\/events$/;
+
+/** Returns a handler that serves the stream routes and answers false for anything else. */
+export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const cors = new Set(deps.corsOrigins);
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, open: (hooks: Hooks) => Promise<StreamOutcome>) => {
+    if (!deps.accepting()) return writeError(res, 'unavailable', 'This instance is shutting down');
+    const client = `stream:${deps.clientIp(req)}`;
+    const slot = await deps.quota.acquire(client, deps.streamsPerClient).catch(() => undefined);
+    if (slot === false) return writeError(res, 'rate_limited', 'Too many open streams from this client', undefined, 5);
+    let opened = false;
+    const release = () => {
+      if (slot) deps.quota.release(client).catch(() => undefined);
+    };
+    const { metrics } = deps;
+    try {
+      const outcome = await open({
+        onOpen: () => {
+          opened = true;
+          metrics.openStreams.inc();
+        },
+        onClose: () => {
+          metrics.openStreams.dec();
+          release();
+        },
+        observe: (event, fromLog, record) => {
+          if (fromLog) return void metrics.eventsReplayed.inc();
+          metrics.eventsLive.inc();
+          if (isFinalEvent(event.event)) metrics.endToEnd.observe({ type: record.type }, (Date.now() - Date.parse(record.createdAt)) / 1000);
+        },
+      });
+      if (!opened) release();
+      if (outcome.kind === 'not-found') writeError(res, 'not_found', 'No such job');
+      else if (outcome.kind === 'already-final') res.writeHead(204).end();
+    } catch (err) {
+      if (!opened) release();
+      deps.logger.warn({ err }, 'stream not opened');
+      if (!res.headersSent) writeError(res, 'unavailable', 'The event log is unavailable, try again shortly');
+    }
+  };
+
+  const resumePosition = (req: IncomingMessage, url: URL): string | undefined => {
+    const header = req.headers['last-event-id'];
+    const value = typeof header === 'string' ? header : (url.searchParams.get('last_event_id') ?? undefined);
+    return value === '' ? undefined : value;
+  };
+
+  const oneJob = (req: IncomingMessage, res: ServerResponse, url: URL, id: string) => {
+    if (!isRequestId(id) || !isValidToken(deps.secrets, id, url.searchParams.get('token'))) return writeError(res, 'not_found', 'No such job');
+    const lastEventId = resumePosition(req, url);
+    if (lastEventId !== undefined && !parseEventId(lastEventId)) {
+      return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
+    }
+    void serve(req, res, (hooks) =>
+      openJobStream({ hub: deps.hub, store: deps.store, requestId: id, lastEventId, res, session: deps.session, sessions: deps.sessions, ...hooks }),
+    );
+  };
+
+  const severalJobs = (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const jobs = parseJobList(url.searchParams.get('jobs'));
+    if (jobs === 'too-many') return writeError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
+    if (!jobs || jobs.some((j) => !isRequestId(j.requestId) || !isValidToken(deps.secrets, j.requestId, j.token))) {
+      return writeError(res, 'not_found', 'No such job');
+    }
+    const cursor = resumePosition(req, url);
+    const positions = cursor === undefined ? jobs.map(() => undefined) : cursor.split(',');
+    if (positions.length !== jobs.length || positions.some((p) => p !== undefined && !parseEventId(p))) {
+      return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not a cursor of this stream');
+    }
+    void serve(req, res, (hooks) =>
+      openMultiJobStream({
+        hub: deps.hub,
+        store: deps.store,
+        jobs: jobs.map((j, i) => ({ requestId: j.requestId, after: positions[i] })),
+        res,
+        session: deps.session,
+        sessions: deps.sessions,
+        ...hooks,
+      }),
+    );
+  };
+
+  return (req, res) => {
+    if (req.method !== 'GET' || !req.url?.startsWith('/api/')) return false;
+    let url: URL;
+    try {
+      url = new URL(req.url, 'http://relay.invalid');
+    } catch {
+      return false;
+    }
+    const single = JOB_EVENTS.exec(url.pathname);
+    if (!single && url.pathname !== '/api/events') return false;
+    for (const [name, value] of deps.headers) res.setHeader(name, value);
+    const origin = req.headers.origin;
+    if (origin && cors.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+    }
+    if (single) oneJob(req, res, url, decodeURIComponentSafe(single[1]!));
+    else severalJobs(req, res, url);
+    return true;
+  };
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
+  }
+}
+
+/** `jobs=<id>.<token>,<id>.<token>` */
+function parseJobList(value: string | null): { requestId: string; token: string }[] | 'too-many' | undefined {
+  if (!value) return undefined;
+  const items = value.split(',');
+  if (items.length > MULTI_STREAM_MAX_JOBS) return 'too-many';
+  const jobs = items.map((item) => {
+    const [requestId = '', token = ''] = item.split('.');
+    return { requestId, token };
+  });
+  return new Set(jobs.map((j) => j.requestId)).size === jobs.length ? jobs : undefined;
+}
