@@ -135,7 +135,10 @@ async function main() {
     const steps = [250, 500, 1000, 1500, 2000, 2500, 3000, 4000];
     const sweep: Record<string, Run[]> = { floor: [], bullmq: [], relay: [] };
     const maxSustained: Record<string, Run | undefined> = {};
+    const coolDown = () => new Promise((r) => setTimeout(r, 8_000));
     for (const side of ['floor', 'bullmq', 'relay']) {
+      // The previous side's backlog (after the rate it could not sustain) drains before this one starts.
+      await coolDown();
       for (const rate of steps) {
         const run = await load(side, rate, 6);
         sweep[side]!.push(run);
@@ -149,7 +152,10 @@ async function main() {
     const half = Math.max(50, Math.round(relayMax / 2));
     log(`latency at half of Relay's maximum (${half}/s, 10 s each)`);
     const atHalf: Record<string, Run> = {};
-    for (const side of ['floor', 'bullmq', 'relay', 'polling']) atHalf[side] = await load(side, half, 10);
+    for (const side of ['floor', 'bullmq', 'relay', 'polling']) {
+      await coolDown();
+      atHalf[side] = await load(side, half, 10);
+    }
 
     log('HTTP requests per job on a 5-second sleep job (20 jobs each)');
     const sleepPolling = await load('polling', 4, 5, { sleepMs: 5_000 });

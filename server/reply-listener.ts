@@ -19,7 +19,8 @@ export interface ReplyMetrics {
 
 /** How long a reply waits for its predecessor before it is logged anyway, so a lost reply cannot stall a job. */
 const GAP_WAIT_MS = 5_000;
-const GAP_RETRY_MS = 5;
+/** First wait for a missing predecessor; it doubles up to 50 ms (the other listener is usually a moment behind). */
+const GAP_RETRY_MS = 1;
 
 /**
  * Moves replies from the reply queue into the event log. A reply is acked only once the store
@@ -53,6 +54,7 @@ export class ReplyListener {
     const event = { id: parsed.data.id, event: parsed.data.event, data: JSON.stringify(parsed.data.data) };
 
     const gapDeadline = Date.now() + GAP_WAIT_MS;
+    let gapWait = GAP_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         const acceptGap = Date.now() >= gapDeadline;
@@ -60,7 +62,8 @@ export class ReplyListener {
         if (outcome === 'gap') {
           if (this.stopping) return { kind: 'requeue' };
           // The previous reply is with another listener; give it a moment to be logged first.
-          await delay(GAP_RETRY_MS);
+          await delay(gapWait);
+          gapWait = Math.min(gapWait * 2, 50);
           continue;
         }
         this.metrics?.repliesStored.inc({ outcome });
