@@ -75,23 +75,18 @@ export function runJson<T>(args: string[], env: Record<string, string> = {}): Pr
   });
 }
 
-/** Peak resident memory (VmHWM) of a live process, in MiB. */
-export function peakRssMiB(pid: number | undefined): number {
+function statusMiB(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
   if (!pid) return NaN;
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
   } catch {
     return NaN;
   }
 }
 
-export function currentRssMiB(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
-  } catch {
-    return NaN;
-  }
-}
+/** Peak resident memory (VmHWM) of a live process, in MiB. */
+export const peakRssMiB = (pid: number | undefined) => statusMiB(pid, 'VmHWM');
+
+/** Resident memory now, in MiB. */
+export const currentRssMiB = (pid: number | undefined) => statusMiB(pid, 'VmRSS');

@@ -5,10 +5,12 @@ import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-re
 import type { AppendOutcome, HealthCheck, JobStore } from '../../ports.js';
 import appendEventLua from './append-event.lua.js';
 import createJobLua from './create-job.lua.js';
+import readLogLua from './read-log.lua.js';
 import { RedisKeys } from './keys.js';
 
 type RedisWithScripts = Redis & {
   relayCreateJob(job: string, log: string, ...args: string[]): Promise<number>;
+  relayReadLog(job: string, log: string, start: string): Promise<[string[], [string, string[]][]]>;
   relayAppendEvent(job: string, log: string, channel: string, ...args: string[]): Promise<AppendOutcome>;
 };
 
@@ -23,6 +25,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
   ) {
     redis.defineCommand('relayAppendEvent', { numberOfKeys: 3, lua: appendEventLua });
     redis.defineCommand('relayCreateJob', { numberOfKeys: 2, lua: createJobLua });
+    redis.defineCommand('relayReadLog', { numberOfKeys: 2, lua: readLogLua });
     this.redis = redis as RedisWithScripts;
   }
 
@@ -66,15 +69,9 @@ export class RedisJobStore implements JobStore, HealthCheck {
   }
 
   async read(requestId: string, afterId: string | undefined) {
-    const results = await this.redis
-      .multi()
-      .hgetall(this.keys.job(requestId))
-      .xrange(this.keys.log(requestId), afterId ? `(${afterId}` : '-', '+')
-      .exec();
-    if (!results) throw new Error('log read transaction aborted');
-    const [[recordErr, fields], [rangeErr, entries]] = results as [[Error | null, Record<string, string>], [Error | null, [string, string[]][]]];
-    if (recordErr) throw recordErr;
-    if (rangeErr) throw rangeErr;
+    const [flat, entries] = await this.redis.relayReadLog(this.keys.job(requestId), this.keys.log(requestId), afterId ? `(${afterId}` : '-');
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
     const record = recordFromFields(requestId, fields);
     const events: JobEvent[] = record ? entries.map(([id, kv]) => toEvent(id, kv)) : [];
     return { record, events };
