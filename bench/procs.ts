@@ -90,3 +90,14 @@ export const peakRssMiB = (pid: number | undefined) => statusMiB(pid, 'VmHWM');
 
 /** Resident memory now, in MiB. */
 export const currentRssMiB = (pid: number | undefined) => statusMiB(pid, 'VmRSS');
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix } from '../test/helpers/brokers.js';
 import { freePort, relayEnv } from '../test/helpers/processes.js';
-import { ROOT, peakRssMiB, runJson, spawnReady, type Proc } from './procs.js';
+import { ROOT, cpuMs, peakRssMiB, runJson, spawnReady, type Proc } from './procs.js';
 import { ms, summarize, type Summary } from './stats.js';
 import { latencyChart } from './chart.js';
 
@@ -152,9 +152,21 @@ async function main() {
     const half = Math.max(50, Math.round(relayMax / 2));
     log(`latency at half of Relay's maximum (${half}/s, 10 s each)`);
     const atHalf: Record<string, Run> = {};
+    const brokerPids = { rabbitmq: pidOf('beam.smp'), redis: pidOf('redis-server') };
+    const sideProcs: Record<string, Record<string, number | undefined>> = {
+      floor: { 'floor-worker': floorWorker.child.pid, ...brokerPids },
+      bullmq: { 'bullmq-web-a': bullWebA.child.pid, 'bullmq-web-b': bullWebB.child.pid, 'bullmq-worker': bullWorker.child.pid, ...brokerPids },
+      relay: { 'relay-web-a': webA.child.pid, 'relay-web-b': webB.child.pid, 'relay-worker': worker.child.pid, ...brokerPids },
+    };
+    const cpuPerJob: Record<string, Record<string, number>> = {};
     for (const side of ['floor', 'bullmq', 'relay', 'polling']) {
       await coolDown();
+      const pids = sideProcs[side] ?? {};
+      const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
       atHalf[side] = await load(side, half, 10);
+      if (side !== 'polling') {
+        cpuPerJob[side] = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (cpuMs(pid) - before[name]!) / atHalf[side]!.completed]));
+      }
     }
 
     log('HTTP requests per job on a 5-second sleep job (20 jobs each)');
@@ -172,12 +184,13 @@ async function main() {
       return { perReply: calls('publish') / (n * 2), evalsha: calls('evalsha') / (n * 2) };
     };
     const twoInstances = await publishesPerReply(relayB);
+    const webBPeak = peakRssMiB(webB.child.pid);
     await webB.stop();
     procs.splice(procs.indexOf(webB), 1);
     const oneInstance = await publishesPerReply(relayA);
     log(`  two web instances: ${twoInstances.perReply.toFixed(2)} PUBLISH per reply; one: ${oneInstance.perReply.toFixed(2)}`);
 
-    const rss = procs.map((p) => ({ name: p.name, mib: peakRssMiB(p.child.pid) }));
+    const rss = [{ name: 'relay-web-b', mib: webBPeak }, ...procs.map((p) => ({ name: p.name, mib: peakRssMiB(p.child.pid) }))];
     const brokers = [
       { name: 'redis-server', mib: pidRss('redis-server') },
       { name: 'rabbitmq (beam.smp)', mib: pidRss('beam.smp') },
@@ -186,7 +199,7 @@ async function main() {
     writeFileSync(path.join(ROOT, 'bench/latency.svg'), latencyChart(sweep));
     writeFileSync(
       path.join(ROOT, 'bench/RESULTS.md'),
-      resultsMarkdown({ started, sweep, maxSustained, atHalf, half, sleepPolling, sleepRelay, twoInstances, oneInstance, rss: [...rss, ...brokers] }),
+      resultsMarkdown({ started, sweep, maxSustained, atHalf, half, sleepPolling, sleepRelay, twoInstances, oneInstance, rss: [...rss, ...brokers], cpuPerJob }),
     );
     log('wrote bench/RESULTS.md and bench/latency.svg');
   } finally {
@@ -199,13 +212,16 @@ async function main() {
   }
 }
 
-function pidRss(name: string): number {
+function pidOf(name: string): number | undefined {
   try {
-    const pid = Number(execFileSync('pgrep', ['-o', name]).toString().trim());
-    return peakRssMiB(pid);
+    return Number(execFileSync('pgrep', ['-o', name]).toString().trim()) || undefined;
   } catch {
-    return NaN;
+    return undefined;
   }
+}
+
+function pidRss(name: string): number {
+  return peakRssMiB(pidOf(name));
 }
 
 function resultsMarkdown(r: {
@@ -219,6 +235,7 @@ function resultsMarkdown(r: {
   twoInstances: { perReply: number; evalsha: number };
   oneInstance: { perReply: number; evalsha: number };
   rss: { name: string; mib: number }[];
+  cpuPerJob: Record<string, Record<string, number>>;
 }): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const row = (label: string, run: Run | undefined, max: Run | undefined) =>
@@ -249,7 +266,7 @@ function resultsMarkdown(r: {
     '',
     `HTTP requests per job on a 5-second \`sleep\` job: polling ${r.sleepPolling.httpPerJob.toFixed(1)}, Relay ${r.sleepRelay.httpPerJob.toFixed(1)} (${(r.sleepPolling.httpPerJob / r.sleepRelay.httpPerJob).toFixed(1)}× fewer).`,
     '',
-    `Redis messages per reply (PUBLISH per reply, targeted to the request's channel): ${r.twoInstances.perReply.toFixed(2)} with two web instances, ${r.oneInstance.perReply.toFixed(2)} with one; one script call (EVALSHA) per reply: ${r.twoInstances.evalsha.toFixed(2)}.`,
+    `Redis messages per reply (PUBLISH per reply, targeted to the request's channel): ${r.twoInstances.perReply.toFixed(2)} with two web instances, ${r.oneInstance.perReply.toFixed(2)} with one; Redis script calls (EVALSHA) of all kinds, per reply: ${r.twoInstances.evalsha.toFixed(2)} (the reply's own append, plus the submission's and the stream's scripts, spread over a job's two replies).`,
     '',
     '![latency against offered load](latency.svg)',
     '',
@@ -265,6 +282,17 @@ function resultsMarkdown(r: {
     `| Relay median ≥ 50× lower than polling's | ${(pol.summary.p50 / rel.summary.p50).toFixed(0)}× | ${check(pol.summary.p50 >= 50 * rel.summary.p50)} |`,
     `| ≥ 5× fewer HTTP requests than polling on a 5 s job | ${(r.sleepPolling.httpPerJob / r.sleepRelay.httpPerJob).toFixed(1)}× | ${check(r.sleepPolling.httpPerJob >= 5 * r.sleepRelay.httpPerJob)} |`,
     `| Redis messages per reply independent of web instances | ${r.twoInstances.perReply.toFixed(2)} (2) vs ${r.oneInstance.perReply.toFixed(2)} (1) | ${check(Math.abs(r.twoInstances.perReply - r.oneInstance.perReply) < 0.05)} |`,
+    '',
+    `## CPU per job at ${r.half} jobs/s`,
+    '',
+    'CPU time (user + system) each process used during the run at half of Relay\'s maximum, divided by the jobs completed, in ms. RabbitMQ and Redis are shared by the sides that use them. On 2 cores, 2,000 ms of CPU per second is all there is, so the sum bounds the throughput.',
+    '',
+    '| side | process | ms CPU per job |',
+    '|---|---|---|',
+    ...Object.entries(r.cpuPerJob).flatMap(([side, procs]) => [
+      ...Object.entries(procs).map(([name, v]) => `| ${side} | ${name} | ${Number.isFinite(v) ? v.toFixed(2) : '–'} |`),
+      `| ${side} | **all** | **${Object.values(procs).filter(Number.isFinite).reduce((a, b) => a + b, 0).toFixed(2)}** |`,
+    ]),
     '',
     '## Throughput sweep',
     '',
