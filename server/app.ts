@@ -212,6 +212,7 @@ export function createApp(deps: AppDeps): express.Express {
       if (outcome !== 'appended') return sendError(res, 'already_final', 'The job has already finished');
       deps.deadlines.cancel(requestId).catch(() => undefined);
       const record = await store.get(requestId);
+      metrics.jobsCompleted.inc({ type: record?.type ?? 'unknown', outcome: 'cancelled' });
       req.log.info({ request_id: requestId }, 'job cancelled');
       res.status(200).json(record ? statusBody(record) : { request_id: requestId, status: 'failed' });
     } catch {

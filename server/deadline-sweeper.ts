@@ -20,6 +20,7 @@ export class DeadlineSweeper {
     private readonly store: JobStore,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly onTimedOut: (requestId: string) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -42,7 +43,10 @@ export class DeadlineSweeper {
         due.map(async (requestId) => {
           try {
             const outcome = await this.store.append(requestId, timedOut, new Date(), true);
-            if (outcome === 'appended') this.logger.info({ request_id: requestId }, 'job timed out');
+            if (outcome === 'appended') {
+              this.logger.info({ request_id: requestId }, 'job timed out');
+              this.onTimedOut(requestId);
+            }
           } catch (err) {
             // Not lost: put the deadline back for the next sweep.
             this.logger.warn({ err, request_id: requestId }, 'timeout not recorded; retrying');

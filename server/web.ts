@@ -50,7 +50,13 @@ export async function startWeb(
   const metrics = new WebMetrics(adapters.metrics);
   const listener = new ReplyListener(adapters.replies, adapters.store, adapters.deadlines, logger, metrics);
   await listener.start();
-  const sweeper = new DeadlineSweeper(adapters.deadlines, adapters.store, config.jobTimeoutMs, logger);
+  const countFinal = (outcome: string) => (requestId: string) => {
+    adapters.store.get(requestId).then(
+      (record) => metrics.jobsCompleted.inc({ type: record?.type ?? 'unknown', outcome }),
+      () => undefined,
+    );
+  };
+  const sweeper = new DeadlineSweeper(adapters.deadlines, adapters.store, config.jobTimeoutMs, logger, countFinal('timeout'));
   sweeper.start();
 
   const app = createApp({

@@ -137,6 +137,8 @@ for (const kind of SYSTEM_KINDS) {
       expect(status.status).to.equal('failed');
       expect(status.error.code).to.equal('timeout');
       expect(status.result).to.equal(undefined);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).to.match(/relay_jobs_completed_total\{type="sleep",outcome="timeout"\} [1-9]/);
     });
 
     it('cancel: a running job is stopped, a queued one is skipped, both end with failed / cancelled; a finished one is 409', async () => {
@@ -161,6 +163,7 @@ for (const kind of SYSTEM_KINDS) {
       const again = await fetch(`${base}${running.status_url}`, { method: 'DELETE' });
       expect(again.status).to.equal(409);
       expect((await again.json()).error.code).to.equal('already_final');
+      expect(await (await fetch(`${base}/metrics`)).text()).to.match(/relay_jobs_completed_total\{type="sleep",outcome="cancelled"\} 2/);
     });
 
     if (kind === 'rabbitmq+redis') {
