@@ -78,8 +78,9 @@ export async function assembleDistributedWeb(
     web,
     async stop() {
       await web.drain();
-      await publisher.close();
-      await rabbit.close();
+      // Each close is attempted even if one before it failed: a half-closed process still exits.
+      await publisher.close().catch((err) => logger.warn({ err }, 'publisher close failed'));
+      await rabbit.close().catch((err) => logger.warn({ err }, 'RabbitMQ close failed'));
       await Promise.allSettled([redis.quit(), subscriber.quit()]);
     },
   };

@@ -31,7 +31,7 @@ export class WebMetrics {
   readonly deadLettered = new Counter({ name: 'relay_dead_lettered_total', help: 'Messages sent to the dead-letter queue by this process', labelNames: ['reason'], registers: [this.registry] });
   readonly endToEnd = new Histogram({
     name: 'relay_job_end_to_end_seconds',
-    help: 'From the job accepted to its final event written to a stream',
+    help: 'From the job accepted to its final event written to a client\'s stream (live, or replayed to a client that connected later)',
     labelNames: ['type'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [this.registry],

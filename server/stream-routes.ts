@@ -62,8 +62,8 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
           release();
         },
         observe: (event, fromLog, record) => {
-          if (fromLog) return void metrics.eventsReplayed.inc();
-          metrics.eventsLive.inc();
+          if (fromLog) metrics.eventsReplayed.inc();
+          else metrics.eventsLive.inc();
           if (isFinalEvent(event.event)) metrics.endToEnd.observe({ type: record.type }, (Date.now() - Date.parse(record.createdAt)) / 1000);
         },
       });

@@ -15,6 +15,9 @@ import { securityHeaderList } from './security.js';
 import proxyaddr from 'proxy-addr';
 import type { SseSession } from './sse-session.js';
 
+/** How long a draining web process lets open requests finish before cutting their connections. */
+const DRAIN_CONNECTIONS_MS = 3_000;
+
 export interface WebAdapters {
   publisher: JobPublisher;
   store: JobStore;
@@ -126,9 +129,18 @@ export async function startWeb(
       sweeper.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of [...sessions]) session.end();
+      // Keep-alive connections that finish a request after this point are closed as they go
+      // idle; whatever still holds on after a few seconds is cut, so the drain has an end.
+      const sweepIdle = setInterval(() => server.closeIdleConnections(), 100);
+      const cutAll = setTimeout(() => server.closeAllConnections(), DRAIN_CONNECTIONS_MS);
       server.closeIdleConnections();
-      await listener.stop();
-      await closed;
+      try {
+        await listener.stop();
+        await closed;
+      } finally {
+        clearInterval(sweepIdle);
+        clearTimeout(cutAll);
+      }
     },
   };
 }
