@@ -48,10 +48,6 @@ export function parseEventId(value: string): EventId | undefined {
   return { attempt: Number(match[1]), seq: Number(match[2]) };
 }
 
-export function formatEventId(id: EventId): string {
-  return `${id.attempt}-${id.seq}`;
-}
-
 /** Orders two well-formed event ids; negative when a comes first. */
 export function compareEventIds(a: string, b: string): number {
   const x = parseEventId(a);

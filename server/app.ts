@@ -1,6 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../core/logger.js';
 import type { JobType } from '../core/jobs/index.js';
@@ -300,4 +299,3 @@ export function withoutToken(url: string): string {
   return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
 }
 
-export const staticDir = (...parts: string[]) => path.resolve(...parts);

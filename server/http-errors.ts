@@ -40,9 +40,7 @@ const STATUS: Record<ErrorCode, number> = {
 export const RETRY_AFTER_SECONDS = 1;
 
 export function sendError(res: Response, code: ErrorCode, message: string, details?: Record<string, string[]>, retryAfterSeconds?: number): void {
-  const status = STATUS[code];
-  if (status === 503 || status === 429) res.set('Retry-After', String(retryAfterSeconds ?? RETRY_AFTER_SECONDS));
-  res.status(status).json({ error: details ? { code, message, details } : { code, message } });
+  writeError(res, code, message, details, retryAfterSeconds);
 }
 
 /** Maps body-parser's errors onto the contract's codes. */

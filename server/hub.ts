@@ -43,16 +43,6 @@ export class Hub {
     return () => this.detach(requestId, listener);
   }
 
-  get streamCount(): number {
-    let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
-    return n;
-  }
-
-  get requestCount(): number {
-    return this.listeners.size;
-  }
-
   private detach(requestId: string, listener: Listener): void {
     const set = this.listeners.get(requestId);
     if (!set?.delete(listener) || set.size > 0) return;

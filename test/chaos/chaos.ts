@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { follow, type ReceivedEvent } from '../helpers/client.js';
-import { createVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { createVhost, testRedisPrefix } from '../helpers/brokers.js';
 import { freePort, relayEnv, startRelayProcess, type RelayProcess } from '../helpers/processes.js';
 import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
 import { OwnRedis } from '../helpers/own-redis.js';
@@ -202,4 +202,3 @@ export function formatReport(r: ChaosReport): string {
   ].join('\n');
 }
 
-export { waitFor };

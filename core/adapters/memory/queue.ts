@@ -44,10 +44,6 @@ export class MemoryQueue {
     await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
-  get depth(): number {
-    return this.waiting.length;
-  }
-
   private pump(): void {
     while (this.handler && this.inFlight < this.concurrency && this.waiting.length > 0) {
       const message = this.waiting.shift()!;
