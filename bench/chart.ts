@@ -16,7 +16,8 @@ export function latencyChart(sweep: Record<string, Point[]>): string {
   const logMax = Math.log10(Math.max(10, maxLatency * 1.2));
   const logMin = Math.log10(Math.max(0.5, Math.min(...all.map((p) => p.summary.p50).filter(Number.isFinite)) / 1.5));
   const x = (rate: number) => pad.left + (rate / maxRate) * (width - pad.left - pad.right);
-  const y = (latency: number) => pad.top + (1 - (Math.log10(Math.max(latency, 10 ** logMin)) - logMin) / (logMax - logMin)) * (height - pad.top - pad.bottom);
+  const y = (latency: number) =>
+    pad.top + (1 - (Math.log10(Math.max(latency, 10 ** logMin)) - logMin) / (logMax - logMin)) * (height - pad.top - pad.bottom);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
@@ -35,11 +36,20 @@ export function latencyChart(sweep: Record<string, Point[]>): string {
   let legendY = pad.top + 10;
   for (const [side, points] of Object.entries(sweep)) {
     const colour = COLOURS[side] ?? '#111';
-    for (const [key, dash] of [['p50', ''], ['p99', '5,4']] as const) {
-      const d = points.filter((p) => Number.isFinite(p.summary[key])).map((p, i) => `${i ? 'L' : 'M'}${x(p.rate).toFixed(1)},${y(p.summary[key]).toFixed(1)}`).join(' ');
+    for (const [key, dash] of [
+      ['p50', ''],
+      ['p99', '5,4'],
+    ] as const) {
+      const d = points
+        .filter((p) => Number.isFinite(p.summary[key]))
+        .map((p, i) => `${i ? 'L' : 'M'}${x(p.rate).toFixed(1)},${y(p.summary[key]).toFixed(1)}`)
+        .join(' ');
       if (d) parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''}/>`);
-      for (const p of points) if (Number.isFinite(p.summary[key])) parts.push(`<circle cx="${x(p.rate)}" cy="${y(p.summary[key])}" r="3" fill="${colour}"/>`);
-      parts.push(`<line x1="${width - pad.right + 15}" x2="${width - pad.right + 40}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''}/>`);
+      for (const p of points)
+        if (Number.isFinite(p.summary[key])) parts.push(`<circle cx="${x(p.rate)}" cy="${y(p.summary[key])}" r="3" fill="${colour}"/>`);
+      parts.push(
+        `<line x1="${width - pad.right + 15}" x2="${width - pad.right + 40}" y1="${legendY}" y2="${legendY}" stroke="${colour}" stroke-width="2" ${dash ? `stroke-dasharray="${dash}"` : ''}/>`,
+      );
       parts.push(`<text x="${width - pad.right + 46}" y="${legendY + 4}">${side} ${key}</text>`);
       legendY += 18;
     }

@@ -19,7 +19,10 @@ if (role === 'worker') {
   const consumer = rabbit.createConsumer(
     { queue: JOBS, queueOptions: workQueue(JOBS, 20), qos: { prefetchCount: 64 }, concurrency: 64, requeue: false },
     async (msg) => {
-      await replies.send({ routingKey: REPLIES, durable: true, correlationId: msg.correlationId, contentType: 'application/json' }, Buffer.from(JSON.stringify({ result: msg.body })));
+      await replies.send(
+        { routingKey: REPLIES, durable: true, correlationId: msg.correlationId, contentType: 'application/json' },
+        Buffer.from(JSON.stringify({ result: msg.body })),
+      );
       return ConsumerStatus.ACK;
     },
   );
@@ -61,11 +64,25 @@ if (role === 'worker') {
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const id = crypto.randomUUID();
     started.set(id, performance.now());
-    sends.push(jobs.send({ routingKey: JOBS, durable: true, correlationId: id, messageId: id, replyTo: REPLIES, contentType: 'application/json' }, Buffer.from(JSON.stringify({ payload: { i, text: 'benchmark' } }))));
+    sends.push(
+      jobs.send(
+        { routingKey: JOBS, durable: true, correlationId: id, messageId: id, replyTo: REPLIES, contentType: 'application/json' },
+        Buffer.from(JSON.stringify({ payload: { i, text: 'benchmark' } })),
+      ),
+    );
   }
   await Promise.all(sends);
   await Promise.race([allDone, new Promise((r) => setTimeout(r, 30_000))]);
-  process.stdout.write(JSON.stringify({ sent: total, completed: latencies.length, failures: total - latencies.length, latencies, httpRequests: 0, elapsedSeconds: (performance.now() - t0) / 1000 }) + '\n');
+  process.stdout.write(
+    `${JSON.stringify({
+      sent: total,
+      completed: latencies.length,
+      failures: total - latencies.length,
+      latencies,
+      httpRequests: 0,
+      elapsedSeconds: (performance.now() - t0) / 1000,
+    })}\n`,
+  );
   await consumer.close();
   await jobs.close();
   await rabbit.close();

@@ -25,7 +25,10 @@ const options = JSON.parse(process.argv[2]!) as Options;
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 let httpRequests = 0;
 
-function request(url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+function request(
+  url: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string }> {
   httpRequests++;
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: init.method ?? 'GET', agent, headers: init.headers }, (res) => {
@@ -49,8 +52,7 @@ function awaitFinal(url: string): Promise<string> {
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
           const message = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const name = /^event: (.*)$/m.exec(message)?.[1];
@@ -67,7 +69,10 @@ function awaitFinal(url: string): Promise<string> {
 }
 
 async function oneJob(i: number): Promise<number | undefined> {
-  const body = options.sleepMs !== undefined ? JSON.stringify({ ms: options.sleepMs, steps: 1 }) : JSON.stringify({ payload: { i, text: 'benchmark' } });
+  const body =
+    options.sleepMs !== undefined
+      ? JSON.stringify({ ms: options.sleepMs, steps: 1 })
+      : JSON.stringify({ payload: { i, text: 'benchmark' } });
   const path = options.mode === 'bullmq' ? '/jobs' : options.sleepMs !== undefined ? '/api/jobs/sleep' : '/api/jobs/echo';
   const started = performance.now();
   const res = await request(`${options.submit}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
@@ -113,7 +118,7 @@ const lastArrival = performance.now();
 await Promise.all(jobs);
 const elapsed = (performance.now() - t0) / 1000;
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     sent: total,
     completed: latencies.length,
     failures,
@@ -122,7 +127,7 @@ process.stdout.write(
     httpRequests,
     arrivalSeconds: (lastArrival - t0) / 1000,
     elapsedSeconds: elapsed,
-  }) + '\n',
+  })}\n`,
 );
 agent.destroy();
 process.exit(0);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -12,7 +12,12 @@ export interface Proc {
 }
 
 /** Starts a process and resolves once a line of its output matches `ready`. */
-export async function spawnReady(name: string, args: string[], env: Record<string, string>, ready: RegExp | (() => Promise<boolean>)): Promise<Proc> {
+export async function spawnReady(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp | (() => Promise<boolean>),
+): Promise<Proc> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {

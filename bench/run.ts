@@ -10,11 +10,11 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix } from '../test/helpers/brokers.js';
+import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from '../test/helpers/brokers.js';
 import { freePort, relayEnv } from '../test/helpers/processes.js';
-import { ROOT, cpuMs, peakRssMiB, runJson, spawnReady, type Proc } from './procs.js';
-import { ms, summarize, type Summary } from './stats.js';
 import { latencyChart } from './chart.js';
+import { cpuMs, type Proc, peakRssMiB, ROOT, runJson, spawnReady } from './procs.js';
+import { ms, type Summary, summarize } from './stats.js';
 
 const smoke = process.argv.includes('--smoke');
 const log = (line: string) => console.log(line);
@@ -65,7 +65,12 @@ async function main() {
     const webB = await spawnReady('relay-web-b', ['dist/server/main.js'], relay(portB), ready(portB));
     const worker = await spawnReady('relay-worker', ['dist/consumer/main.js'], { ...relay(), LOG_LEVEL: 'info' }, /worker consuming/);
     procs.push(webA, webB, worker);
-    const bull = (port?: number) => ({ REDIS_URL: REDIS_BASE_URL, QUEUE: bullQueue, CONCURRENCY: '64', ...(port ? { PORT: String(port) } : {}) });
+    const bull = (port?: number) => ({
+      REDIS_URL: REDIS_BASE_URL,
+      QUEUE: bullQueue,
+      CONCURRENCY: '64',
+      ...(port ? { PORT: String(port) } : {}),
+    });
     const bullWebA = await spawnReady('bullmq-web-a', [...TSX, 'bench/bullmq/server.ts'], bull(bullA), /listening/);
     const bullWebB = await spawnReady('bullmq-web-b', [...TSX, 'bench/bullmq/server.ts'], bull(bullB), /listening/);
     const bullWorker = await spawnReady('bullmq-worker', [...TSX, 'bench/bullmq/worker.ts'], bull(), /consuming/);
@@ -88,7 +93,11 @@ async function main() {
         const clients = rate > 600 ? 2 : 1;
         const parts = await Promise.all(
           Array.from({ length: clients }, () =>
-            runJson<LoadResult>([...TSX, 'bench/load-client.ts', JSON.stringify({ mode, submit, stream, rate: rate / clients, seconds, ...extra })]),
+            runJson<LoadResult>([
+              ...TSX,
+              'bench/load-client.ts',
+              JSON.stringify({ mode, submit, stream, rate: rate / clients, seconds, ...extra }),
+            ]),
           ),
         );
         result = {
@@ -142,7 +151,11 @@ async function main() {
       for (const rate of steps) {
         const run = await load(side, rate, 6);
         sweep[side]!.push(run);
-        const sustained = run.failures === 0 && run.completed === run.sent && run.summary.p99 < 1_000 && run.throughput >= 0.95 * rate * (6 / (6 + run.summary.p99 / 1000));
+        const sustained =
+          run.failures === 0 &&
+          run.completed === run.sent &&
+          run.summary.p99 < 1_000 &&
+          run.throughput >= 0.95 * rate * (6 / (6 + run.summary.p99 / 1000));
         if (!sustained) break;
         maxSustained[side] = run;
       }
@@ -155,7 +168,12 @@ async function main() {
     const brokerPids = { rabbitmq: pidOf('beam.smp'), redis: pidOf('redis-server') };
     const sideProcs: Record<string, Record<string, number | undefined>> = {
       floor: { 'floor-worker': floorWorker.child.pid, ...brokerPids },
-      bullmq: { 'bullmq-web-a': bullWebA.child.pid, 'bullmq-web-b': bullWebB.child.pid, 'bullmq-worker': bullWorker.child.pid, ...brokerPids },
+      bullmq: {
+        'bullmq-web-a': bullWebA.child.pid,
+        'bullmq-web-b': bullWebB.child.pid,
+        'bullmq-worker': bullWorker.child.pid,
+        ...brokerPids,
+      },
       relay: { 'relay-web-a': webA.child.pid, 'relay-web-b': webB.child.pid, 'relay-worker': worker.child.pid, ...brokerPids },
     };
     const cpuPerJob: Record<string, Record<string, number>> = {};
@@ -165,7 +183,9 @@ async function main() {
       const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
       atHalf[side] = await load(side, half, 10);
       if (side !== 'polling') {
-        cpuPerJob[side] = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, (cpuMs(pid) - before[name]!) / atHalf[side]!.completed]));
+        cpuPerJob[side] = Object.fromEntries(
+          Object.entries(pids).map(([name, pid]) => [name, (cpuMs(pid) - before[name]!) / atHalf[side]!.completed]),
+        );
       }
     }
 
@@ -177,7 +197,11 @@ async function main() {
     const publishesPerReply = async (streamFrom: string) => {
       await redis.config('RESETSTAT');
       const n = 400;
-      await runJson<LoadResult>([...TSX, 'bench/load-client.ts', JSON.stringify({ mode: 'relay', submit: relayA, stream: streamFrom, rate: 200, seconds: n / 200 })]);
+      await runJson<LoadResult>([
+        ...TSX,
+        'bench/load-client.ts',
+        JSON.stringify({ mode: 'relay', submit: relayA, stream: streamFrom, rate: 200, seconds: n / 200 }),
+      ]);
       const stats = await redis.info('commandstats');
       const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
       // Each echo job has two replies (processing, result); the queued event is written at submit.
@@ -199,7 +223,19 @@ async function main() {
     writeFileSync(path.join(ROOT, 'bench/latency.svg'), latencyChart(sweep));
     writeFileSync(
       path.join(ROOT, 'bench/RESULTS.md'),
-      resultsMarkdown({ started, sweep, maxSustained, atHalf, half, sleepPolling, sleepRelay, twoInstances, oneInstance, rss: [...rss, ...brokers], cpuPerJob }),
+      resultsMarkdown({
+        started,
+        sweep,
+        maxSustained,
+        atHalf,
+        half,
+        sleepPolling,
+        sleepRelay,
+        twoInstances,
+        oneInstance,
+        rss: [...rss, ...brokers],
+        cpuPerJob,
+      }),
     );
     log('wrote bench/RESULTS.md and bench/latency.svg');
   } finally {
@@ -285,13 +321,16 @@ function resultsMarkdown(r: {
     '',
     `## CPU per job at ${r.half} jobs/s`,
     '',
-    'CPU time (user + system) each process used during the run at half of Relay\'s maximum, divided by the jobs completed, in ms. RabbitMQ and Redis are shared by the sides that use them. On 2 cores, 2,000 ms of CPU per second is all there is, so the sum bounds the throughput.',
+    "CPU time (user + system) each process used during the run at half of Relay's maximum, divided by the jobs completed, in ms. RabbitMQ and Redis are shared by the sides that use them. On 2 cores, 2,000 ms of CPU per second is all there is, so the sum bounds the throughput.",
     '',
     '| side | process | ms CPU per job |',
     '|---|---|---|',
     ...Object.entries(r.cpuPerJob).flatMap(([side, procs]) => [
       ...Object.entries(procs).map(([name, v]) => `| ${side} | ${name} | ${Number.isFinite(v) ? v.toFixed(2) : '–'} |`),
-      `| ${side} | **all** | **${Object.values(procs).filter(Number.isFinite).reduce((a, b) => a + b, 0).toFixed(2)}** |`,
+      `| ${side} | **all** | **${Object.values(procs)
+        .filter(Number.isFinite)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(2)}** |`,
     ]),
     '',
     '## Throughput sweep',
@@ -301,7 +340,10 @@ function resultsMarkdown(r: {
     '| side | offered/s | done | completed/s | p50 | p99 | max |',
     '|---|---|---|---|---|---|---|',
     ...Object.entries(r.sweep).flatMap(([side, runs]) =>
-      runs.map((run) => `| ${side} | ${run.rate} | ${run.completed}/${run.sent} | ${run.throughput.toFixed(0)} | ${ms(run.summary.p50)} | ${ms(run.summary.p99)} | ${ms(run.summary.max)} |`),
+      runs.map(
+        (run) =>
+          `| ${side} | ${run.rate} | ${run.completed}/${run.sent} | ${run.throughput.toFixed(0)} | ${ms(run.summary.p50)} | ${ms(run.summary.p99)} | ${ms(run.summary.max)} |`,
+      ),
     ),
     '',
     '## Peak resident memory (VmHWM) of each process over the run',
@@ -313,9 +355,11 @@ function resultsMarkdown(r: {
     '## Settings',
     '',
     '- Relay: 2 web processes, 1 worker with `WORKER_CONCURRENCY=64`, `LOG_LEVEL=warn`, quorum queues, persistent messages, publisher confirms, manual acks, Nagle off. The client POSTs to one web instance and reads the SSE stream from the other.',
-    '- BullMQ (`bench/bullmq/`): BullMQ ' + bullmqVersion() + ', 2 web processes (Express, one shared `QueueEvents` each, listeners keyed by job id, the late-subscriber race handled by listening first and then reading the job), 1 worker with concurrency 64, `removeOnComplete`. The client POSTs to one and reads SSE from the other.',
+    '- BullMQ (`bench/bullmq/`): BullMQ ' +
+      bullmqVersion() +
+      ', 2 web processes (Express, one shared `QueueEvents` each, listeners keyed by job id, the late-subscriber race handled by listening first and then reading the job), 1 worker with concurrency 64, `removeOnComplete`. The client POSTs to one and reads SSE from the other.',
     '- Floor (`bench/floor.ts`): rabbitmq-client with `noDelay`, quorum queues, persistent messages, confirms, manual acks; worker prefetch 64.',
-    '- Polling: Relay\'s own API, `GET status_url` every 500 ms.',
+    "- Polling: Relay's own API, `GET status_url` every 500 ms.",
     '- Load: `bench/load-client.ts`, one process (two above 600/s), arrivals on a fixed schedule, a keep-alive agent, each job timed from its POST to its final event.',
     '',
   ];
@@ -324,7 +368,11 @@ function resultsMarkdown(r: {
 
 function bullmqVersion(): string {
   try {
-    return (JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("bullmq/package.json"))'], { cwd: ROOT }).toString()) as { version: string }).version;
+    return (
+      JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("bullmq/package.json"))'], { cwd: ROOT }).toString()) as {
+        version: string;
+      }
+    ).version;
   } catch {
     return '';
   }

@@ -3,8 +3,9 @@
  * real RabbitMQ and Redis. Prints p50 / p90 / p99 / max over N sequential `echo` jobs.
  * Usage: npm run bench:latency [-- N]
  */
+
+import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from '../test/helpers/brokers.js';
 import { follow, submit } from '../test/helpers/client.js';
-import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix } from '../test/helpers/brokers.js';
 import { freePort, relayEnv, startRelayProcess } from '../test/helpers/processes.js';
 
 const n = Number(process.argv[2] ?? 1000);

@@ -6,11 +6,11 @@
  */
 import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import http from 'node:http';
-import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix } from '../test/helpers/brokers.js';
+import path from 'node:path';
+import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from '../test/helpers/brokers.js';
 import { freePort, relayEnv } from '../test/helpers/processes.js';
-import { ROOT, currentRssMiB, spawnReady } from './procs.js';
+import { currentRssMiB, ROOT, spawnReady } from './procs.js';
 import { ms, summarize } from './stats.js';
 
 const K = Number(process.argv[2] ?? 20_000);
@@ -35,17 +35,26 @@ const submitBase = `http://127.0.0.1:${submitPort}`;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const post = (type: string, body: unknown) =>
   new Promise<{ events_url: string }>((resolve, reject) => {
-    const req = http.request(`${submitBase}/api/jobs/${type}`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode === 202 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode} ${text}`))));
-    });
+    const req = http.request(
+      `${submitBase}/api/jobs/${type}`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => (res.statusCode === 202 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode} ${text}`))));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
 
 const web = await spawnReady('relay-web', ['dist/server/main.js'], env(port), async () => (await fetch(`${base}/readyz`)).status === 200);
-const submitter = await spawnReady('relay-web-submit', ['dist/server/main.js'], env(submitPort), async () => (await fetch(`${submitBase}/readyz`)).status === 200);
+const submitter = await spawnReady(
+  'relay-web-submit',
+  ['dist/server/main.js'],
+  env(submitPort),
+  async () => (await fetch(`${submitBase}/readyz`)).status === 200,
+);
 const clients: ReturnType<typeof fork>[] = [];
 let worker: Awaited<ReturnType<typeof spawnReady>> | undefined;
 try {
@@ -86,14 +95,19 @@ try {
   const rssOpen = currentRssMiB(web.child.pid);
   const perStreamKB = ((rssOpen - rssBefore) * 1024) / Math.max(1, openCount);
   const reports = await Promise.all(
-    clients.map((child) => new Promise<{ open: number; pings: number }>((resolve) => {
-      child.once('message', (m) => resolve(m as { open: number; pings: number }));
-      child.send('report');
-    })),
+    clients.map(
+      (child) =>
+        new Promise<{ open: number; pings: number }>((resolve) => {
+          child.once('message', (m) => resolve(m as { open: number; pings: number }));
+          child.send('report');
+        }),
+    ),
   );
   const stillOpen = reports.reduce((n, r) => n + r.open, 0);
   const pings = reports.reduce((n, r) => n + r.pings, 0);
-  log(`  web RSS with ${stillOpen} streams open: ${rssOpen.toFixed(1)} MiB, ${perStreamKB.toFixed(1)} KB per stream; ${pings} pings received`);
+  log(
+    `  web RSS with ${stillOpen} streams open: ${rssOpen.toFixed(1)} MiB, ${perStreamKB.toFixed(1)} KB per stream; ${pings} pings received`,
+  );
 
   log('latency of a job to its own stream while all are open (50 sequential echo jobs)');
   worker = await spawnReady('relay-worker', ['dist/consumer/main.js'], { ...env(), LOG_LEVEL: 'info' }, /worker consuming/);
@@ -102,16 +116,18 @@ try {
     const t0 = performance.now();
     const { events_url } = await post('echo', { payload: i });
     await new Promise<void>((resolve, reject) => {
-      http.get(`${base}${events_url}`, { agent: false }, (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          if (c.includes('event: result')) {
-            samples.push(performance.now() - t0);
-            res.destroy();
-            resolve();
-          }
-        });
-      }).on('error', reject);
+      http
+        .get(`${base}${events_url}`, { agent: false }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            if (c.includes('event: result')) {
+              samples.push(performance.now() - t0);
+              res.destroy();
+              resolve();
+            }
+          });
+        })
+        .on('error', reject);
     });
   }
   const probe = summarize(samples);

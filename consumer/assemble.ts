@@ -1,17 +1,18 @@
 /** Wiring for the worker process: RabbitMQ for jobs and replies, Redis for the users store. */
-import type { Config } from '../core/config.js';
-import { safeUrl, type Logger } from '../core/logger.js';
-import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
+
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
-import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
 import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.js';
+import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
+import { RedisJobControl } from '../core/adapters/redis/job-control.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisUserStore } from '../core/adapters/redis/user-store.js';
-import { RedisJobControl } from '../core/adapters/redis/job-control.js';
-import { Worker } from './worker.js';
+import type { Config } from '../core/config.js';
+import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
+import { type Logger, safeUrl } from '../core/logger.js';
 import { WorkerMetrics } from './metrics.js';
+import { Worker } from './worker.js';
 
 export async function assembleWorker(
   config: Config,

@@ -75,7 +75,9 @@ try {
     seen++;
     const dead = describe(message);
     if (command === 'list') {
-      console.log(`${dead.message.correlationId ?? '-'}  ${dead.message.type ?? '-'}  from ${dead.from}  reason: ${dead.reason}  body: ${preview(dead.message.body)}`);
+      console.log(
+        `${dead.message.correlationId ?? '-'}  ${dead.message.type ?? '-'}  from ${dead.from}  reason: ${dead.reason}  body: ${preview(dead.message.body)}`,
+      );
     } else if (all || (message.correlationId && wanted.has(message.correlationId))) {
       await replay(channel, dead);
       channel.basicAck({ deliveryTag: message.deliveryTag });

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Settlement } from '../core/ports.js';
 
 /** The worker's own metrics, served on METRICS_PORT (Heroku-style workers have no web port). */
@@ -11,7 +11,12 @@ export class WorkerMetrics {
     labelNames: ['type', 'settlement'],
     registers: [this.registry],
   });
-  private readonly deadLettered = new Counter({ name: 'relay_worker_dead_lettered_total', help: 'Job messages dead-lettered, by reason', labelNames: ['reason'], registers: [this.registry] });
+  private readonly deadLettered = new Counter({
+    name: 'relay_worker_dead_lettered_total',
+    help: 'Job messages dead-lettered, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private readonly duration = new Histogram({
     name: 'relay_worker_job_seconds',
     help: 'Time from taking a job message to settling it',

@@ -1,5 +1,5 @@
-import type { Logger } from '../core/logger.js';
 import { JobError, type JobType } from '../core/jobs/index.js';
+import type { Logger } from '../core/logger.js';
 import type { InboundJob, JobControl, JobSource, ReplyPublisher, Settlement, UserStore } from '../core/ports.js';
 
 export interface WorkerDeps {
@@ -135,7 +135,10 @@ export class Worker {
     }
     log.error({ err }, 'handler threw on its last attempt');
     const code = this.deps.maxAttempts > 1 ? 'retries_exhausted' : 'internal_error';
-    await reply('failed', { code, message: code === 'retries_exhausted' ? `The job failed ${attempt} times` : 'The job failed unexpectedly' });
+    await reply('failed', {
+      code,
+      message: code === 'retries_exhausted' ? `The job failed ${attempt} times` : 'The job failed unexpectedly',
+    });
     return { kind: 'dead-letter', reason: `${code}: ${reason}` };
   }
 

@@ -13,6 +13,6 @@ export function pickDelay(baseMs: number, attempt: number): number {
 
 export function allRetryDelays(baseMs: number, maxAttempts: number): number[] {
   const delays = new Set<number>();
-  for (let attempt = 2; attempt <= maxAttempts; attempt++) delaysForAttempt(baseMs, attempt).forEach((d) => delays.add(d));
+  for (let attempt = 2; attempt <= maxAttempts; attempt++) for (const d of delaysForAttempt(baseMs, attempt)) delays.add(d);
   return [...delays];
 }

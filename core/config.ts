@@ -69,7 +69,10 @@ const envSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => {
-      const origins = (v ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+      const origins = (v ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
       for (const origin of origins) {
         try {
           if (new URL(origin).origin !== origin) throw new Error();

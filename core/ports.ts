@@ -106,9 +106,7 @@ export interface JobControl {
   onStop(listener: (requestId: string) => void): void;
 }
 
-export type IdempotencyClaim =
-  | { kind: 'claimed' }
-  | { kind: 'existing'; requestId: string; fingerprint: string; published: boolean };
+export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'existing'; requestId: string; fingerprint: string; published: boolean };
 
 /** `Idempotency-Key` records, scoped to a job type. */
 export interface IdempotencyStore {

@@ -16,7 +16,7 @@ export function encodeMessage(message: SseMessage): string {
   if (message.id !== undefined) out += `id: ${checkField('id', message.id)}\n`;
   if (message.event !== undefined) out += `event: ${checkField('event', message.event)}\n`;
   for (const line of message.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
-  return out + '\n';
+  return `${out}\n`;
 }
 
 export function encodeRetry(ms: number): string {
@@ -24,10 +24,10 @@ export function encodeRetry(ms: number): string {
 }
 
 export function encodeComment(text: string): string {
-  return text
+  return `${text
     .split(/\r\n|\r|\n/)
     .map((line) => `: ${line}\n`)
-    .join('') + '\n';
+    .join('')}\n`;
 }
 
 function checkField(name: string, value: string): string {

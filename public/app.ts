@@ -1,7 +1,7 @@
 /** The page: forms that submit jobs, one card per job, live updates over one shared stream. */
 import { announcement, createCard, renderCard } from './job-card.js';
-import { applyEvent, loadJobs, saveJobs, type JobState } from './job-state.js';
-import { JobStream, type ConnectionState } from './job-stream.js';
+import { applyEvent, type JobState, loadJobs, saveJobs } from './job-state.js';
+import { type ConnectionState, JobStream } from './job-stream.js';
 
 const jobs: JobState[] = loadJobs();
 const cards = document.querySelector<HTMLOListElement>('#cards')!;

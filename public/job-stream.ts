@@ -26,7 +26,10 @@ export class JobStream {
   follow(jobs: JobState[]): void {
     this.close();
     this.jobs = jobs.filter((j) => !j.final);
-    if (this.jobs.length === 0) return this.events.onConnection('idle');
+    if (this.jobs.length === 0) {
+      this.events.onConnection('idle');
+      return;
+    }
     const list = this.jobs.map((j) => `${j.requestId}.${j.token}`).join(',');
     const cursor = this.jobs.map((j) => j.lastEventId ?? '0-0').join(',');
     const url = `/api/events?jobs=${encodeURIComponent(list)}&last_event_id=${encodeURIComponent(cursor)}`;

@@ -10,6 +10,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "test: installing dependencies"
   npm ci --no-audit --no-fund
 fi
+echo "test: lint and format check"
+npm run lint --silent
 echo "test: building"
 npm run build --silent
 

@@ -1,19 +1,19 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { z } from 'zod';
-import type { Logger } from '../core/logger.js';
-import type { JobType } from '../core/jobs/index.js';
-import { coerceFormFields } from '../core/jobs/form-fields.js';
-import { statusBody } from '../core/job-record.js';
-import type { Deadlines, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../core/ports.js';
-import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
-import { jobTypesDocument } from './job-types-document.js';
 import { CANCELLED_EVENT } from '../core/events.js';
 import { fingerprint } from '../core/fingerprint.js';
+import { statusBody } from '../core/job-record.js';
+import { coerceFormFields } from '../core/jobs/form-fields.js';
+import type { JobType } from '../core/jobs/index.js';
+import type { Logger } from '../core/logger.js';
+import type { Deadlines, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../core/ports.js';
 import { isRequestId, isValidToken, tokenFor } from '../core/token.js';
-import { codeForBodyError, sendError } from './http-errors.js';
 import { statusPage, validationPage } from './html-pages.js';
+import { codeForBodyError, sendError } from './http-errors.js';
+import { jobTypesDocument } from './job-types-document.js';
 import type { WebMetrics } from './metrics.js';
+import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
 
 export interface AppDeps {
   jobTypes: ReadonlyMap<string, JobType>;
@@ -109,7 +109,13 @@ export function createApp(deps: AppDeps): express.Express {
       const { submissionsPerWindow, rateWindowSeconds } = deps.limitsConfig;
       const verdict = await deps.limits.hit(`submit:${req.ip}`, submissionsPerWindow, rateWindowSeconds).catch(() => undefined);
       if (verdict && !verdict.allowed) {
-        return sendError(res, 'rate_limited', 'Too many submissions from this client; try again later', undefined, verdict.retryAfterSeconds);
+        return sendError(
+          res,
+          'rate_limited',
+          'Too many submissions from this client; try again later',
+          undefined,
+          verdict.retryAfterSeconds,
+        );
       }
       if (!req.is([JSON_TYPE, FORM_TYPE])) {
         return sendError(res, 'unsupported_media_type', `Send ${JSON_TYPE} or ${FORM_TYPE}`);
@@ -128,7 +134,9 @@ export function createApp(deps: AppDeps): express.Express {
         return sendError(res, 'validation_failed', 'The body must be a JSON object', { body: ['must be an object'] });
       }
       if (depthOf(body) > MAX_JSON_DEPTH) {
-        return sendError(res, 'validation_failed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels`, { body: ['too deeply nested'] });
+        return sendError(res, 'validation_failed', `The body is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+          body: ['too deeply nested'],
+        });
       }
       const raw = isForm ? coerceFormFields(type.input, body as Record<string, unknown>) : body;
       const parsed = type.input.safeParse(raw);
@@ -148,12 +156,15 @@ export function createApp(deps: AppDeps): express.Express {
 
       const requestId = crypto.randomUUID();
       if (idempotencyKey !== undefined) {
-        const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), requestId).catch(() => 'unavailable' as const);
+        const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), requestId).catch(
+          () => 'unavailable' as const,
+        );
         if (decided === 'unavailable') return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
         if (decided === 'reused') return sendError(res, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
         if (decided !== 'claimed') return acceptedResponse(res, decided, secret, wantsHtml);
       }
-      const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, requestId));
+      const release = () =>
+        idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, requestId);
 
       const log = logger.child({ request_id: requestId, type: type.name });
       try {
@@ -176,7 +187,9 @@ export function createApp(deps: AppDeps): express.Express {
         return sendError(res, 'unavailable', 'The job queue is unavailable, try again shortly');
       }
       if (idempotencyKey !== undefined) {
-        await deps.idempotency.markPublished(type.name, idempotencyKey, requestId).catch((err) => log.warn({ err }, 'idempotency key not marked'));
+        await deps.idempotency
+          .markPublished(type.name, idempotencyKey, requestId)
+          .catch((err) => log.warn({ err }, 'idempotency key not marked'));
       }
       metrics.jobsSubmitted.inc({ type: type.name });
       log.info('job accepted');
@@ -192,7 +205,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/jobs/:id', async (req, res) => {
     const requestId = authorised(req);
     if (!requestId) return sendError(res, 'not_found', 'No such job');
-    let record;
+    let record: Awaited<ReturnType<typeof store.get>>;
     try {
       record = await store.get(requestId);
     } catch {
@@ -222,7 +235,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/jobs/:id', async (req, res) => {
     const requestId = authorised(req);
     const record = requestId ? await store.get(requestId).catch(() => undefined) : undefined;
-    if (!record) return void res.status(404).type('html').send('<!doctype html><title>Not found</title><p>No such job. <a href="/">Back</a></p>');
+    if (!record)
+      return void res.status(404).type('html').send('<!doctype html><title>Not found</title><p>No such job. <a href="/">Back</a></p>');
     res.set('Cache-Control', 'no-store').type('html').send(statusPage(record));
   });
 
@@ -258,7 +272,10 @@ function depthOf(value: unknown): number {
 
 function acceptedResponse(res: Response, requestId: string, secret: string, wantsHtml: boolean): void {
   const token = tokenFor(secret, requestId);
-  if (wantsHtml) return res.redirect(303, `/jobs/${requestId}?token=${token}`);
+  if (wantsHtml) {
+    res.redirect(303, `/jobs/${requestId}?token=${token}`);
+    return;
+  }
   const statusUrl = `/api/jobs/${requestId}?token=${token}`;
   res
     .status(202)
@@ -298,4 +315,3 @@ function messageFor(code: string, limit: number): string {
 export function withoutToken(url: string): string {
   return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
 }
-

@@ -2,29 +2,30 @@
  * Wiring: builds a running web (or the whole embedded system) from the config. With
  * server/main.ts and consumer/assemble.ts, the only code that knows HTTP, AMQP and Redis at once.
  */
-import type { Config } from '../core/config.js';
-import { safeUrl, type Logger } from '../core/logger.js';
-import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
+
+import { Worker } from '../consumer/worker.js';
+import { MemoryJobQueue, MemoryReplyQueue } from '../core/adapters/memory/broker.js';
+import { MemoryDeadlines } from '../core/adapters/memory/deadlines.js';
+import { MemoryIdempotencyStore } from '../core/adapters/memory/idempotency-store.js';
+import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
+import { MemoryLimits } from '../core/adapters/memory/limits.js';
+import { MemoryUserStore } from '../core/adapters/memory/user-store.js';
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
-import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { RabbitJobPublisher } from '../core/adapters/rabbitmq/job-publisher.js';
+import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
 import { RabbitReplySource } from '../core/adapters/rabbitmq/reply-source.js';
+import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
-import { RedisKeys } from '../core/adapters/redis/keys.js';
-import { RedisJobStore } from '../core/adapters/redis/job-store.js';
+import { RedisDeadlines } from '../core/adapters/redis/deadlines.js';
 import { RedisEventFeed } from '../core/adapters/redis/event-feed.js';
 import { RedisIdempotencyStore } from '../core/adapters/redis/idempotency-store.js';
+import { RedisJobStore } from '../core/adapters/redis/job-store.js';
+import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisLimits } from '../core/adapters/redis/limits.js';
-import { RedisDeadlines } from '../core/adapters/redis/deadlines.js';
-import { MemoryDeadlines } from '../core/adapters/memory/deadlines.js';
-import { MemoryLimits } from '../core/adapters/memory/limits.js';
-import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
-import { MemoryIdempotencyStore } from '../core/adapters/memory/idempotency-store.js';
-import { MemoryJobQueue, MemoryReplyQueue } from '../core/adapters/memory/broker.js';
-import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
-import { MemoryUserStore } from '../core/adapters/memory/user-store.js';
-import { Worker } from '../consumer/worker.js';
-import { startWeb, type RunningWeb } from './web.js';
+import type { Config } from '../core/config.js';
+import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
+import { type Logger, safeUrl } from '../core/logger.js';
+import { type RunningWeb, startWeb } from './web.js';
 
 export interface Assembled {
   web: RunningWeb;
@@ -110,7 +111,13 @@ export async function assembleEmbedded(
   });
   await worker.start();
   const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds, idempotencyStaleMs(config));
-  const web = await startWeb(config, jobTypes, { publisher: jobs, store, idempotency, deadlines: new MemoryDeadlines(), feed: store, replies, limits: new MemoryLimits(), health: [] }, logger, staticDirs);
+  const web = await startWeb(
+    config,
+    jobTypes,
+    { publisher: jobs, store, idempotency, deadlines: new MemoryDeadlines(), feed: store, replies, limits: new MemoryLimits(), health: [] },
+    logger,
+    staticDirs,
+  );
   return {
     web,
     async stop() {

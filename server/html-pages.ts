@@ -31,12 +31,17 @@ ${body}
 
 export function statusPage(record: JobRecord): string {
   const final = record.status === 'succeeded' || record.status === 'failed';
-  const parts = [`<p>Job <code>${escapeHtml(record.requestId)}</code> (${escapeHtml(record.type)}): <strong class="status">${escapeHtml(record.status)}</strong></p>`];
+  const parts = [
+    `<p>Job <code>${escapeHtml(record.requestId)}</code> (${escapeHtml(record.type)}): <strong class="status">${escapeHtml(record.status)}</strong></p>`,
+  ];
   if (record.progress && !final) {
     const progress = JSON.parse(record.progress) as { percent: number; message?: string };
-    parts.push(`<p><progress max="100" value="${Number(progress.percent)}">${Number(progress.percent)} %</progress> ${escapeHtml(progress.message ?? '')}</p>`);
+    parts.push(
+      `<p><progress max="100" value="${Number(progress.percent)}">${Number(progress.percent)} %</progress> ${escapeHtml(progress.message ?? '')}</p>`,
+    );
   }
-  if (record.result !== undefined) parts.push(`<h2>Result</h2><pre class="result">${escapeHtml(JSON.stringify(JSON.parse(record.result), null, 2))}</pre>`);
+  if (record.result !== undefined)
+    parts.push(`<h2>Result</h2><pre class="result">${escapeHtml(JSON.stringify(JSON.parse(record.result), null, 2))}</pre>`);
   if (record.error !== undefined) {
     const error = JSON.parse(record.error) as { code: string; message: string };
     parts.push(`<p class="failure" role="alert">${escapeHtml(error.message)} (<code>${escapeHtml(error.code)}</code>)</p>`);
@@ -49,5 +54,8 @@ export function validationPage(type: string, details: Record<string, string[]>):
   const items = Object.entries(details)
     .map(([field, messages]) => `<li><strong>${escapeHtml(field)}</strong>: ${messages.map(escapeHtml).join('; ')}</li>`)
     .join('\n');
-  return page('Please correct the form', `<p>The ${escapeHtml(type)} form has errors:</p>\n<ul class="field-errors" role="alert">\n${items}\n</ul>`);
+  return page(
+    'Please correct the form',
+    `<p>The ${escapeHtml(type)} form has errors:</p>\n<ul class="field-errors" role="alert">\n${items}\n</ul>`,
+  );
 }

@@ -39,7 +39,13 @@ const STATUS: Record<ErrorCode, number> = {
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 1;
 
-export function sendError(res: Response, code: ErrorCode, message: string, details?: Record<string, string[]>, retryAfterSeconds?: number): void {
+export function sendError(
+  res: Response,
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, string[]>,
+  retryAfterSeconds?: number,
+): void {
   writeError(res, code, message, details, retryAfterSeconds);
 }
 
@@ -62,10 +68,19 @@ export function codeForBodyError(err: { type?: string; status?: number }): Error
 }
 
 /** The same error answer, for handlers that run outside Express. */
-export function writeError(res: ServerResponse, code: ErrorCode, message: string, details?: Record<string, string[]>, retryAfterSeconds?: number): void {
+export function writeError(
+  res: ServerResponse,
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, string[]>,
+  retryAfterSeconds?: number,
+): void {
   const status = STATUS[code];
   const body = JSON.stringify({ error: details ? { code, message, details } : { code, message } });
-  const headers: Record<string, string | number> = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) };
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  };
   if (status === 503 || status === 429) headers['Retry-After'] = String(retryAfterSeconds ?? RETRY_AFTER_SECONDS);
   res.writeHead(status, headers).end(body);
 }

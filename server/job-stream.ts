@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JobEvent } from '../core/events.js';
-import type { JobStore } from '../core/ports.js';
 import type { JobRecord } from '../core/job-record.js';
+import type { JobStore } from '../core/ports.js';
 import type { Hub } from './hub.js';
 import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
@@ -47,7 +47,7 @@ export async function openMultiJobStream(
   try {
     for (const job of params.jobs) followers.push(await JobFollower.open(params.hub, params.store, job.requestId, job.after));
   } catch (err) {
-    followers.forEach((f) => f.close());
+    for (const f of followers) f.close();
     throw err;
   }
   if (followers.some((f) => !f.record)) return abandon(followers, { kind: 'not-found' });
@@ -74,13 +74,13 @@ function openSession(params: StreamParams, followers: JobFollower[]): SseSession
   params.onOpen?.();
   session.onClose(() => {
     params.sessions.delete(session);
-    followers.forEach((f) => f.close());
+    for (const f of followers) f.close();
     params.onClose?.();
   });
   return session;
 }
 
 function abandon(followers: JobFollower[], outcome: StreamOutcome): StreamOutcome {
-  followers.forEach((f) => f.close());
+  for (const f of followers) f.close();
   return outcome;
 }

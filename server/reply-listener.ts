@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { isEventName, isFinalEvent, parseEventId, type EventName } from '../core/events.js';
+import { type EventName, isEventName, isFinalEvent, parseEventId } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Deadlines, InboundReply, JobStore, ReplySource, Settlement } from '../core/ports.js';
 

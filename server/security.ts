@@ -1,6 +1,6 @@
+import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
-import cors from 'cors';
 import { sendError } from './http-errors.js';
 
 /** Security headers: a CSP that allows only the page's own script and style, no framing, no sniffing. */
@@ -28,7 +28,12 @@ export function securityHeaders(): RequestHandler {
 /** CORS stays off unless origins are listed. */
 export function corsFor(origins: string[]): RequestHandler | undefined {
   if (origins.length === 0) return undefined;
-  return cors({ origin: origins, methods: ['GET', 'POST', 'DELETE'], allowedHeaders: ['Content-Type', 'Idempotency-Key', 'Last-Event-ID'], maxAge: 600 });
+  return cors({
+    origin: origins,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+    maxAge: 600,
+  });
 }
 
 /**

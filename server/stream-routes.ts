@@ -4,7 +4,7 @@
  * keeps would be paid for the whole life of every stream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isFinalEvent, parseEventId, type JobEvent } from '../core/events.js';
+import { isFinalEvent, type JobEvent, parseEventId } from '../core/events.js';
 import type { JobRecord } from '../core/job-record.js';
 import type { Logger } from '../core/logger.js';
 import type { JobStore, StreamQuota } from '../core/ports.js';
@@ -64,7 +64,8 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
         observe: (event, fromLog, record) => {
           if (fromLog) metrics.eventsReplayed.inc();
           else metrics.eventsLive.inc();
-          if (isFinalEvent(event.event)) metrics.endToEnd.observe({ type: record.type }, (Date.now() - Date.parse(record.createdAt)) / 1000);
+          if (isFinalEvent(event.event))
+            metrics.endToEnd.observe({ type: record.type }, (Date.now() - Date.parse(record.createdAt)) / 1000);
         },
       });
       if (!opened) release();
@@ -84,19 +85,30 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
   };
 
   const oneJob = (req: IncomingMessage, res: ServerResponse, url: URL, id: string) => {
-    if (!isRequestId(id) || !isValidToken(deps.secrets, id, url.searchParams.get('token'))) return writeError(res, 'not_found', 'No such job');
+    if (!isRequestId(id) || !isValidToken(deps.secrets, id, url.searchParams.get('token')))
+      return writeError(res, 'not_found', 'No such job');
     const lastEventId = resumePosition(req, url);
     if (lastEventId !== undefined && !parseEventId(lastEventId)) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
     }
     void serve(req, res, (hooks) =>
-      openJobStream({ hub: deps.hub, store: deps.store, requestId: id, lastEventId, res, session: deps.session, sessions: deps.sessions, ...hooks }),
+      openJobStream({
+        hub: deps.hub,
+        store: deps.store,
+        requestId: id,
+        lastEventId,
+        res,
+        session: deps.session,
+        sessions: deps.sessions,
+        ...hooks,
+      }),
     );
   };
 
   const severalJobs = (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const jobs = parseJobList(url.searchParams.get('jobs'));
-    if (jobs === 'too-many') return writeError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
+    if (jobs === 'too-many')
+      return writeError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
     if (!jobs || jobs.some((j) => !isRequestId(j.requestId) || !isValidToken(deps.secrets, j.requestId, j.token))) {
       return writeError(res, 'not_found', 'No such job');
     }

@@ -1,19 +1,29 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../core/config.js';
-import type { Logger } from '../core/logger.js';
-import type { JobType } from '../core/jobs/index.js';
-import type { Deadlines, EventFeed, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, ReplySource, StreamQuota } from '../core/ports.js';
-import { DEFAULTS } from '../core/defaults.js';
-import { createApp } from './app.js';
-import { Hub } from './hub.js';
-import { WebMetrics, type MetricsSources } from './metrics.js';
-import { ReplyListener } from './reply-listener.js';
-import { DeadlineSweeper } from './deadline-sweeper.js';
-import { createStreamRoutes } from './stream-routes.js';
-import { securityHeaderList } from './security.js';
 import proxyaddr from 'proxy-addr';
+import type { Config } from '../core/config.js';
+import { DEFAULTS } from '../core/defaults.js';
+import type { JobType } from '../core/jobs/index.js';
+import type { Logger } from '../core/logger.js';
+import type {
+  Deadlines,
+  EventFeed,
+  HealthCheck,
+  IdempotencyStore,
+  JobPublisher,
+  JobStore,
+  RateLimiter,
+  ReplySource,
+  StreamQuota,
+} from '../core/ports.js';
+import { createApp } from './app.js';
+import { DeadlineSweeper } from './deadline-sweeper.js';
+import { Hub } from './hub.js';
+import { type MetricsSources, WebMetrics } from './metrics.js';
+import { ReplyListener } from './reply-listener.js';
+import { securityHeaderList } from './security.js';
 import type { SseSession } from './sse-session.js';
+import { createStreamRoutes } from './stream-routes.js';
 
 /** How long a draining web process lets open requests finish before cutting their connections. */
 const DRAIN_CONNECTIONS_MS = 3_000;
@@ -41,7 +51,10 @@ export interface RunningWeb {
 export async function startWeb(
   config: Config,
   jobTypes: ReadonlyMap<string, JobType>,
-  adapters: WebAdapters, logger: Logger, staticDirs: string[]): Promise<RunningWeb> {
+  adapters: WebAdapters,
+  logger: Logger,
+  staticDirs: string[],
+): Promise<RunningWeb> {
   let accepting = true;
   const sessions = new Set<SseSession>();
   const hub = new Hub(adapters.feed, logger);

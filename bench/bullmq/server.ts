@@ -6,8 +6,9 @@
  *
  *   PORT=… REDIS_URL=… QUEUE=… node --import tsx bench/bullmq/server.ts
  */
-import express from 'express';
+
 import { Job, Queue, QueueEvents } from 'bullmq';
+import express from 'express';
 
 const port = Number(process.env.PORT ?? 3100);
 const connection = { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
@@ -57,13 +58,20 @@ app.get('/jobs/:id/events', async (req, res) => {
   };
   // Listen first, then check: a job that finished before the listener existed is still answered.
   let set = waiters.get(id);
-  if (!set) waiters.set(id, (set = new Set()));
+  if (!set) {
+    set = new Set();
+    waiters.set(id, set);
+  }
   set.add(send);
   req.on('close', () => waiters.get(id)?.delete(send));
   const job = await Job.fromId(queue, id);
   if (job?.finishedOn) {
     waiters.get(id)?.delete(send);
-    send(job.failedReason ? { event: 'failed', data: { code: 'failed', message: job.failedReason } } : { event: 'result', data: job.returnvalue });
+    send(
+      job.failedReason
+        ? { event: 'failed', data: { code: 'failed', message: job.failedReason } }
+        : { event: 'result', data: job.returnvalue },
+    );
   }
 });
 

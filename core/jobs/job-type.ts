@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { UserStore } from '../ports.js';
 
 /** A permanent failure decided by the handler: the job ends with `failed` and this code, no retry. */

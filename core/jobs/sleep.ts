@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
 import { defineJobType } from './job-type.js';
 
 /** Waits `ms` in `steps` equal steps, reporting progress after each. For demos and failure tests. */

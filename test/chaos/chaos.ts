@@ -7,11 +7,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { follow, type ReceivedEvent } from '../helpers/client.js';
 import { createVhost, testRedisPrefix } from '../helpers/brokers.js';
-import { freePort, relayEnv, startRelayProcess, type RelayProcess } from '../helpers/processes.js';
-import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
+import { follow, type ReceivedEvent } from '../helpers/client.js';
 import { OwnRedis } from '../helpers/own-redis.js';
+import { freePort, type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
+import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
 
 const run = promisify(execFile);
 
@@ -52,7 +52,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const prefix = testRedisPrefix('chaos');
   const ports = [await freePort(), await freePort()];
   const env = (port?: number) =>
-    relayEnv({ port, amqpUrl: vhost.url, redisUrl: redis.url, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '100', LOG_LEVEL: 'warn' } });
+    relayEnv({
+      port,
+      amqpUrl: vhost.url,
+      redisUrl: redis.url,
+      redisPrefix: prefix,
+      extra: { WORKER_CONCURRENCY: '100', LOG_LEVEL: 'warn' },
+    });
   const crashes: string[] = [];
   const watch = (p: RelayProcess) => {
     p.child.once('exit', (code, signal) => {
@@ -77,19 +83,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const faultLoop = (async () => {
     const at = (fraction: number) => started + 2_000 + fraction * arrivalMs;
     const schedule = [
-      { when: at(0.25), what: 'SIGKILL web-0, restart', act: async () => {
-        await webs[0]!.stop('SIGKILL');
-        webs[0] = await startWeb(0);
-      } },
-      { when: at(0.45), what: 'restart RabbitMQ', act: async () => {
-        await run('rabbitmqctl', ['-q', 'stop_app']);
-        await run('rabbitmqctl', ['-q', 'start_app']);
-      } },
-      { when: at(0.65), what: 'restart Redis', act: async () => {
-        await redis.stop();
-        await new Promise((r) => setTimeout(r, 500));
-        await redis.start();
-      } },
+      {
+        when: at(0.25),
+        what: 'SIGKILL web-0, restart',
+        act: async () => {
+          await webs[0]!.stop('SIGKILL');
+          webs[0] = await startWeb(0);
+        },
+      },
+      {
+        when: at(0.45),
+        what: 'restart RabbitMQ',
+        act: async () => {
+          await run('rabbitmqctl', ['-q', 'stop_app']);
+          await run('rabbitmqctl', ['-q', 'start_app']);
+        },
+      },
+      {
+        when: at(0.65),
+        what: 'restart Redis',
+        act: async () => {
+          await redis.stop();
+          await new Promise((r) => setTimeout(r, 500));
+          await redis.start();
+        },
+      },
     ];
     let nextKill = Date.now() + options.workerKillEveryMs;
     let victim = 0;
@@ -191,7 +209,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 export function chaosPassed(r: ChaosReport): boolean {
-  return r.crashes.length === 0 && r.accepted === r.submitted && r.results === r.accepted && r.failed === 0 && r.lost === 0 && r.duplicated === 0 && r.wrongResults === 0;
+  return (
+    r.crashes.length === 0 &&
+    r.accepted === r.submitted &&
+    r.results === r.accepted &&
+    r.failed === 0 &&
+    r.lost === 0 &&
+    r.duplicated === 0 &&
+    r.wrongResults === 0
+  );
 }
 
 export function formatReport(r: ChaosReport): string {
@@ -201,4 +227,3 @@ export function formatReport(r: ChaosReport): string {
     ...r.crashes,
   ].join('\n');
 }
-

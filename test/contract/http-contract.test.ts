@@ -74,7 +74,7 @@ for (const kind of SYSTEM_KINDS) {
         expectError(await post(base, '/api/jobs/echo', '{}'), 415, 'unsupported_media_type');
       });
       it('then the size: 413 payload_too_large', async () => {
-        expectError(await post(base, '/api/jobs/echo', '{' + 'x'.repeat(17_000), 'application/json'), 413, 'payload_too_large');
+        expectError(await post(base, '/api/jobs/echo', `{${'x'.repeat(17_000)}`, 'application/json'), 413, 'payload_too_large');
         const big = JSON.stringify({ payload: 'y'.repeat(17 * 1024) });
         expectError(await post(base, '/api/jobs/echo', big, 'application/json'), 413, 'payload_too_large');
       });
@@ -187,7 +187,9 @@ for (const kind of SYSTEM_KINDS) {
         expect(created.event).to.equal('result');
         expect(created.data).to.include({ name: 'Ada', email });
         expect((created.data as { user_id: string }).user_id).to.match(UUID);
-        const second = await follow(`${base}${(await submit(base, 'register-user', { name: 'Ada 2', email: email.toUpperCase() })).events_url}`);
+        const second = await follow(
+          `${base}${(await submit(base, 'register-user', { name: 'Ada 2', email: email.toUpperCase() })).events_url}`,
+        );
         expect(finals(second.events).map((e) => [e.event, (e.data as { code: string }).code])).to.deep.equal([['failed', 'email_taken']]);
       });
 
@@ -198,11 +200,14 @@ for (const kind of SYSTEM_KINDS) {
         const jobs = `${one.request_id}.${token(one.events_url)},${two.request_id}.${token(two.events_url)}`;
         const url = `${base}/api/events?jobs=${jobs}`;
         const text = await (await fetch(url)).text(); // the server ends it once both jobs are final
-        const messages = text.split('\n\n').filter((m) => m.includes('data: ')).map((m) => ({
-          id: /^id: (.*)$/m.exec(m)![1]!,
-          event: /^event: (.*)$/m.exec(m)![1]!,
-          data: JSON.parse(/^data: (.*)$/m.exec(m)![1]!),
-        }));
+        const messages = text
+          .split('\n\n')
+          .filter((m) => m.includes('data: '))
+          .map((m) => ({
+            id: /^id: (.*)$/m.exec(m)![1]!,
+            event: /^event: (.*)$/m.exec(m)![1]!,
+            data: JSON.parse(/^data: (.*)$/m.exec(m)![1]!),
+          }));
         const of = (id: string) => messages.filter((m) => m.data.request_id === id);
         expect(of(one.request_id).map((m) => m.data.event_id)).to.deep.equal(['0-1', '1-1', '1-2', '1-3', '1-4']);
         expect(of(two.request_id).map((m) => m.event)).to.deep.equal(['status', 'status', 'result']);
@@ -223,7 +228,10 @@ for (const kind of SYSTEM_KINDS) {
       it('a browser form post without JavaScript gets a 303 to an HTML status page, and a 422 HTML page naming the fields', async () => {
         const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
         const ok = await fetch(`${base}/api/jobs/sleep`, {
-          method: 'POST', redirect: 'manual', headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: 'ms=10&steps=1',
+          method: 'POST',
+          redirect: 'manual',
+          headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'ms=10&steps=1',
         });
         expect(ok.status).to.equal(303);
         const location = ok.headers.get('location')!;
@@ -232,7 +240,9 @@ for (const kind of SYSTEM_KINDS) {
         expect(status.headers.get('content-type')).to.match(/^text\/html/);
         expect(await status.text()).to.match(/<strong class="status">(queued|processing|succeeded)<\/strong>/);
         const bad = await fetch(`${base}/api/jobs/register-user`, {
-          method: 'POST', headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=%3Cscript%3E&email=x',
+          method: 'POST',
+          headers: { ...html, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'name=%3Cscript%3E&email=x',
         });
         expect(bad.status).to.equal(422);
         const page = await bad.text();

@@ -1,13 +1,13 @@
 /** The event log's rules, for the Redis script and for its in-memory twin alike. */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
+import { RedisEventFeed } from '../../core/adapters/redis/event-feed.js';
+import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
+import { RedisKeys } from '../../core/adapters/redis/keys.js';
 import type { JobEvent } from '../../core/events.js';
 import type { EventFeed, JobStore } from '../../core/ports.js';
-import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
-import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
-import { RedisEventFeed } from '../../core/adapters/redis/event-feed.js';
-import { RedisKeys } from '../../core/adapters/redis/keys.js';
-import { REDIS_BASE_URL, deleteRedisPrefix, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 
 interface StoreUnderTest {
   store: JobStore;
@@ -16,25 +16,31 @@ interface StoreUnderTest {
 }
 
 const kinds: [string, () => Promise<StoreUnderTest>][] = [
-  ['memory', async () => {
-    const store = new MemoryJobStore(3600);
-    return { store, feed: store, close: async () => {} };
-  }],
-  ['redis', async () => {
-    const prefix = testRedisPrefix('store');
-    const redis = new Redis(REDIS_BASE_URL);
-    const sub = redis.duplicate();
-    const keys = new RedisKeys(prefix);
-    return {
-      store: new RedisJobStore(redis, keys, 3600),
-      feed: new RedisEventFeed(sub, keys),
-      close: async () => {
-        await deleteRedisPrefix(prefix);
-        redis.disconnect();
-        sub.disconnect();
-      },
-    };
-  }],
+  [
+    'memory',
+    async () => {
+      const store = new MemoryJobStore(3600);
+      return { store, feed: store, close: async () => {} };
+    },
+  ],
+  [
+    'redis',
+    async () => {
+      const prefix = testRedisPrefix('store');
+      const redis = new Redis(REDIS_BASE_URL);
+      const sub = redis.duplicate();
+      const keys = new RedisKeys(prefix);
+      return {
+        store: new RedisJobStore(redis, keys, 3600),
+        feed: new RedisEventFeed(sub, keys),
+        close: async () => {
+          await deleteRedisPrefix(prefix);
+          redis.disconnect();
+          sub.disconnect();
+        },
+      };
+    },
+  ],
 ];
 
 const ev = (id: string, event: JobEvent['event'], data: unknown): JobEvent => ({ id, event, data: JSON.stringify(data) });

@@ -2,13 +2,14 @@
  * The page in real headless Chromium, against two web instances behind a round-robin proxy and
  * a worker, on real RabbitMQ and Redis.
  */
-import { expect } from 'chai';
+
 import path from 'node:path';
+import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix, type TestVhost } from '../helpers/brokers.js';
-import { freePort, relayEnv, startRelayProcess, type RelayProcess } from '../helpers/processes.js';
-import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
+import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix } from '../helpers/brokers.js';
 import { launchChromium } from '../helpers/browser.js';
+import { freePort, type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
+import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
 
 const SCREENSHOT = path.resolve(import.meta.dirname, '../../docs/screenshot.png');
 
@@ -23,7 +24,8 @@ describe('the browser page (Chromium, two web instances, real brokers)', functio
   const ports: number[] = [];
   const webs: RelayProcess[] = [];
   let worker: RelayProcess;
-  const env = (port?: number) => relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: { SSE_RETRY_MS: '300' } });
+  const env = (port?: number) =>
+    relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: { SSE_RETRY_MS: '300' } });
 
   before(async () => {
     vhost = await createVhost('e2e');
@@ -96,7 +98,11 @@ describe('the browser page (Chromium, two web instances, real brokers)', functio
   it('moves the progress bar to 100 %', async () => {
     await startSleep(page, 1_000, 4);
     await card(page).locator('.result').waitFor();
-    expect(await card(page).locator('progress').evaluate((p: HTMLProgressElement) => p.value)).to.equal(100);
+    expect(
+      await card(page)
+        .locator('progress')
+        .evaluate((p: HTMLProgressElement) => p.value),
+    ).to.equal(100);
     expect(await card(page).locator('.progress-text').innerText()).to.match(/^100 %/);
     await register(page, 'Grace Hopper', `grace-${crypto.randomUUID().slice(0, 8)}@example.com`);
     await card(page).locator('.result').waitFor();
@@ -140,7 +146,9 @@ describe('the browser page (Chromium, two web instances, real brokers)', functio
     }
     const delays = firstProgressAt.map((t, i) => (t === undefined ? Infinity : t - submittedAt[i]!));
     expect(Math.max(...delays), `time to first progress per job: ${delays.join(', ')} ms`).to.be.below(3_000);
-    await page.waitForFunction(() => document.querySelectorAll('#cards > li[data-status="succeeded"]').length === 10, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#cards > li[data-status="succeeded"]').length === 10, undefined, {
+      timeout: 30_000,
+    });
     expect(await page.locator('.result').count()).to.equal(10);
   });
 
@@ -150,10 +158,15 @@ describe('the browser page (Chromium, two web instances, real brokers)', functio
     await page.waitForFunction(() => document.querySelectorAll('#cards > li progress:not([hidden])').length === 2);
     await page.reload();
     expect(await page.locator('#cards > li').count()).to.equal(2);
-    await page.waitForFunction(() => document.querySelectorAll('#cards > li[data-status="succeeded"]').length === 2, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#cards > li[data-status="succeeded"]').length === 2, undefined, {
+      timeout: 15_000,
+    });
     expect(await page.locator('.result').count()).to.equal(2);
     const results = await page.locator('.result').allInnerTexts();
-    expect(results.map((r) => JSON.parse(r)).sort((x, y) => x.slept_ms - y.slept_ms)).to.deep.equal([{ slept_ms: 2_000 }, { slept_ms: 3_000 }]);
+    expect(results.map((r) => JSON.parse(r)).sort((x, y) => x.slept_ms - y.slept_ms)).to.deep.equal([
+      { slept_ms: 2_000 },
+      { slept_ms: 3_000 },
+    ]);
   });
 
   it('works without JavaScript: a form post redirects to a status page that refreshes until done', async () => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Connection } from 'rabbitmq-client';
 import { Redis } from 'ioredis';
+import { Connection } from 'rabbitmq-client';
 
 const run = promisify(execFile);
 
@@ -77,7 +77,16 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
 
 /** Ready plus unacknowledged messages of a queue, as RabbitMQ counts them. */
 export async function messagesHeld(vhost: string, queue: string): Promise<{ ready: number; unacked: number }> {
-  const { stdout } = await run('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name', 'messages_ready', 'messages_unacknowledged', '--no-table-headers']);
+  const { stdout } = await run('rabbitmqctl', [
+    '-q',
+    'list_queues',
+    '-p',
+    vhost,
+    'name',
+    'messages_ready',
+    'messages_unacknowledged',
+    '--no-table-headers',
+  ]);
   const line = stdout.split('\n').find((l) => l.split(/\s+/)[0] === queue);
   const [, ready = '0', unacked = '0'] = line?.trim().split(/\s+/) ?? [];
   return { ready: Number(ready), unacked: Number(unacked) };

@@ -1,5 +1,5 @@
-import { chromium, type Browser } from 'playwright-core';
 import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
 
 /** Debian's Chromium, headless; never a browser downloaded by a test tool. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -72,7 +72,13 @@ export async function startRelayProcess(
   };
 }
 
-export function relayEnv(options: { port?: number; amqpUrl: string; redisPrefix: string; redisUrl: string; extra?: Record<string, string> }) {
+export function relayEnv(options: {
+  port?: number;
+  amqpUrl: string;
+  redisPrefix: string;
+  redisUrl: string;
+  extra?: Record<string, string>;
+}) {
   return {
     RABBITMQ_URL: options.amqpUrl,
     REDIS_URL: options.redisUrl,

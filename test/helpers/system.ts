@@ -1,9 +1,9 @@
+import { assembleWorker } from '../../consumer/assemble.js';
 import { loadConfig } from '../../core/config.js';
 import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import { assembleDistributedWeb, assembleEmbedded } from '../../server/assemble.js';
-import { assembleWorker } from '../../consumer/assemble.js';
-import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix } from './brokers.js';
+import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from './brokers.js';
 import { TEST_SECRET } from './processes.js';
 
 export type SystemKind = 'memory' | 'rabbitmq+redis';

@@ -3,14 +3,15 @@
  * proxy, two workers, the shared RabbitMQ (stopped and started in place) and a Redis of this
  * suite's own with AOF (stopped and started without touching the shared one).
  */
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { finals, follow, submit, type ReceivedEvent } from '../helpers/client.js';
-import { createVhost, messagesHeld, queueDepths, testRedisPrefix, waitFor, type TestVhost } from '../helpers/brokers.js';
-import { freePort, relayEnv, startRelayProcess, type RelayProcess } from '../helpers/processes.js';
-import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
+import { expect } from 'chai';
+import { createVhost, messagesHeld, queueDepths, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { finals, follow, type ReceivedEvent, submit } from '../helpers/client.js';
 import { OwnRedis } from '../helpers/own-redis.js';
+import { freePort, type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
+import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
 
 const run = promisify(execFile);
 
@@ -65,7 +66,11 @@ describe('crashes, shutdowns and outages (real processes)', function () {
     }
     const { events } = await following;
     expectContiguous(events);
-    expect(events.filter((e) => e.event === 'status' && (e.data as { attempt?: number }).attempt !== undefined).every((e) => (e.data as { attempt: number }).attempt === 1)).to.equal(true);
+    expect(
+      events
+        .filter((e) => e.event === 'status' && (e.data as { attempt?: number }).attempt !== undefined)
+        .every((e) => (e.data as { attempt: number }).attempt === 1),
+    ).to.equal(true);
   });
 
   it('web SIGTERM: streams end, clients resume on the other instance, the process exits cleanly within 10 s', async () => {
@@ -119,7 +124,11 @@ describe('crashes, shutdowns and outages (real processes)', function () {
     try {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${webPorts[0]}/readyz`)).status === 503, 10_000, 'readyz 503');
       const started = Date.now();
-      const res = await fetch(`${base}/api/jobs/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payload":1}' });
+      const res = await fetch(`${base}/api/jobs/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"payload":1}',
+      });
       expect(Date.now() - started).to.be.below(1_000);
       expect(res.status).to.equal(503);
       expect(res.headers.get('retry-after')).to.equal('1');
@@ -143,22 +152,36 @@ describe('crashes, shutdowns and outages (real processes)', function () {
     await redis.stop();
     try {
       const started = Date.now();
-      const res = await fetch(`${base}/api/jobs/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"payload":1}' });
+      const res = await fetch(`${base}/api/jobs/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"payload":1}',
+      });
       expect(res.status).to.equal(503);
       expect(Date.now() - started).to.be.below(2_500);
       expect(res.headers.get('retry-after')).to.equal('1');
       // The job goes on; its replies are held, unacknowledged, until the log can take them.
       // (RabbitMQ refreshes these counts every few seconds.)
-      await waitFor(async () => {
-        const held = await messagesHeld(vhost.name, 'front_queue');
-        return held.ready + held.unacked >= 1;
-      }, 15_000, 'replies held in front_queue');
+      await waitFor(
+        async () => {
+          const held = await messagesHeld(vhost.name, 'front_queue');
+          return held.ready + held.unacked >= 1;
+        },
+        15_000,
+        'replies held in front_queue',
+      );
     } finally {
       await redis.start();
     }
     const { events } = await following;
     expectContiguous(events);
-    expect(events.filter((e) => e.event === 'progress').map((e) => (e.data as { percent: number }).percent)).to.deep.equal([25, 50, 75, 100]);
-    await waitFor(async () => (await queueDepths(vhost.url, ['front_queue'])).front_queue === 0 || undefined, 10_000, 'front_queue drained');
+    expect(events.filter((e) => e.event === 'progress').map((e) => (e.data as { percent: number }).percent)).to.deep.equal([
+      25, 50, 75, 100,
+    ]);
+    await waitFor(
+      async () => (await queueDepths(vhost.url, ['front_queue'])).front_queue === 0 || undefined,
+      10_000,
+      'front_queue drained',
+    );
   });
 });

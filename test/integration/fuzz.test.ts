@@ -37,36 +37,120 @@ function generator(seed: number, known: { id: string; token: string }) {
   const types = ['echo', 'sleep', 'register-user', 'nope', '', '..', '%00', 'ECHO', 'echo%2F..'];
   const badValues = [null, true, 1e308, -1, 1.5, '', 'x'.repeat(300), [], {}, [1, 2], { a: { b: {} } }, '<script>', '\u0000'];
   // Latin-1 without DEL: what an HTTP client can put in a header at all.
-  const headerJunk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(r.pick([0x21 + r.int(0x5e), 0xa0 + r.int(0x60)]))).join('');
+  const headerJunk = (n: number) =>
+    Array.from({ length: n }, () => String.fromCharCode(r.pick([0x21 + r.int(0x5e), 0xa0 + r.int(0x60)]))).join('');
   const deep = (d: number) => '['.repeat(d) + ']'.repeat(d);
   const makers: (() => FuzzRequest)[] = [
     // broken JSON
     () => {
       const valid = JSON.stringify({ payload: { a: [1, 2, { b: 'c' }] }, ms: 10 });
-      return { method: 'POST', path: `/api/jobs/${r.pick(['echo', 'sleep'])}`, headers: { 'content-type': 'application/json' }, body: valid.slice(0, r.int(valid.length - 1)) + junk(r.int(3)) };
+      return {
+        method: 'POST',
+        path: `/api/jobs/${r.pick(['echo', 'sleep'])}`,
+        headers: { 'content-type': 'application/json' },
+        body: valid.slice(0, r.int(valid.length - 1)) + junk(r.int(3)),
+      };
     },
     () => ({ method: 'POST', path: '/api/jobs/echo', headers: { 'content-type': 'application/json' }, body: junk(1 + r.int(200)) }),
     // wrong types and missing fields
-    () => ({ method: 'POST', path: '/api/jobs/register-user', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: r.pick(badValues), email: r.pick(badValues) }) }),
-    () => ({ method: 'POST', path: '/api/jobs/sleep', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms: r.pick([...badValues, 60_001, -5, 'abc']), steps: r.pick([0, 101, 'x', 2.5]) }) }),
-    () => ({ method: 'POST', path: '/api/jobs/echo', headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.pick([[], 'str', 5, null, { nopayload: 1 }])) }),
-    () => ({ method: 'POST', path: '/api/jobs/sleep', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `ms=${encodeURIComponent(junk(5))}&steps=${r.int(1000)}&ms=1` }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/register-user',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: r.pick(badValues), email: r.pick(badValues) }),
+    }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/sleep',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ms: r.pick([...badValues, 60_001, -5, 'abc']), steps: r.pick([0, 101, 'x', 2.5]) }),
+    }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/echo',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(r.pick([[], 'str', 5, null, { nopayload: 1 }])),
+    }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/sleep',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `ms=${encodeURIComponent(junk(5))}&steps=${r.int(1000)}&ms=1`,
+    }),
     // huge and deep bodies
-    () => ({ method: 'POST', path: '/api/jobs/echo', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payload: 'x'.repeat(16_400 + r.int(50_000)) }) }),
-    () => ({ method: 'POST', path: '/api/jobs/echo', headers: { 'content-type': 'application/json' }, body: `{"payload":${deep(33 + r.int(7_000))}}` }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/echo',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payload: 'x'.repeat(16_400 + r.int(50_000)) }),
+    }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/echo',
+      headers: { 'content-type': 'application/json' },
+      body: `{"payload":${deep(33 + r.int(7_000))}}`,
+    }),
     // odd headers
-    () => ({ method: 'POST', path: '/api/jobs/echo', headers: { 'content-type': r.pick(['text/plain', 'application/xml', 'application/json; charset=utf-16', 'application/jsonx', 'multipart/form-data; boundary=x', '*/*']) }, body: '{"payload":1}' }),
-    () => ({ method: 'POST', path: '/api/jobs/echo', headers: { 'content-type': 'application/json', 'content-encoding': r.pick(['gzip', 'br', 'deflate', 'identity2']) }, body: junk(20) }),
-    () => ({ method: 'POST', path: `/api/jobs/${r.pick(types)}`, headers: { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(256 + r.int(100)) }, body: '{"payload":1}' }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/echo',
+      headers: {
+        'content-type': r.pick([
+          'text/plain',
+          'application/xml',
+          'application/json; charset=utf-16',
+          'application/jsonx',
+          'multipart/form-data; boundary=x',
+          '*/*',
+        ]),
+      },
+      body: '{"payload":1}',
+    }),
+    () => ({
+      method: 'POST',
+      path: '/api/jobs/echo',
+      headers: { 'content-type': 'application/json', 'content-encoding': r.pick(['gzip', 'br', 'deflate', 'identity2']) },
+      body: junk(20),
+    }),
+    () => ({
+      method: 'POST',
+      path: `/api/jobs/${r.pick(types)}`,
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(256 + r.int(100)) },
+      body: '{"payload":1}',
+    }),
     // bad ids and tokens
-    () => ({ method: 'GET', path: `/api/jobs/${r.pick([crypto.randomUUID(), known.id, junk(10), '../../etc/passwd', 'a'.repeat(500)])}?token=${r.pick(['', known.token.slice(1), junk(43), 'x'])}`, headers: {} }),
-    () => ({ method: r.pick(['GET', 'DELETE']), path: `/api/jobs/${known.id}${r.pick(['', '/events'])}?token=${encodeURIComponent(junk(43))}`, headers: {} }),
-    () => ({ method: 'GET', path: `/api/events?jobs=${encodeURIComponent(r.pick([junk(30), `${known.id}.${junk(5)}`, `${known.id}.${known.token},${known.id}.${known.token}`, ',,,']))}`, headers: {} }),
+    () => ({
+      method: 'GET',
+      path: `/api/jobs/${r.pick([crypto.randomUUID(), known.id, junk(10), '../../etc/passwd', 'a'.repeat(500)])}?token=${r.pick(['', known.token.slice(1), junk(43), 'x'])}`,
+      headers: {},
+    }),
+    () => ({
+      method: r.pick(['GET', 'DELETE']),
+      path: `/api/jobs/${known.id}${r.pick(['', '/events'])}?token=${encodeURIComponent(junk(43))}`,
+      headers: {},
+    }),
+    () => ({
+      method: 'GET',
+      path: `/api/events?jobs=${encodeURIComponent(r.pick([junk(30), `${known.id}.${junk(5)}`, `${known.id}.${known.token},${known.id}.${known.token}`, ',,,']))}`,
+      headers: {},
+    }),
     // bad Last-Event-ID
-    () => ({ method: 'GET', path: `/api/jobs/${known.id}/events?token=${known.token}`, headers: { 'last-event-id': r.pick(['x', '1-', '-1', '1-2-3', '9999999999-1', '1_1', headerJunk(8)]) } }),
-    () => ({ method: 'GET', path: `/api/jobs/${known.id}/events?token=${known.token}&last_event_id=${encodeURIComponent(junk(6))}`, headers: {} }),
+    () => ({
+      method: 'GET',
+      path: `/api/jobs/${known.id}/events?token=${known.token}`,
+      headers: { 'last-event-id': r.pick(['x', '1-', '-1', '1-2-3', '9999999999-1', '1_1', headerJunk(8)]) },
+    }),
+    () => ({
+      method: 'GET',
+      path: `/api/jobs/${known.id}/events?token=${known.token}&last_event_id=${encodeURIComponent(junk(6))}`,
+      headers: {},
+    }),
     // paths and methods nobody serves
-    () => ({ method: r.pick(['PUT', 'PATCH', 'GET']), path: r.pick(['/api/jobs/echo', '/api/jobs', '/api', `/api/jobs/%E0%A4%A`, '/%', '/api/jobs/echo/x/y']), headers: {} }),
+    () => ({
+      method: r.pick(['PUT', 'PATCH', 'GET']),
+      path: r.pick(['/api/jobs/echo', '/api/jobs', '/api', `/api/jobs/%E0%A4%A`, '/%', '/api/jobs/echo/x/y']),
+      headers: {},
+    }),
   ];
   return () => r.pick(makers)();
 }
@@ -113,13 +197,17 @@ describe('fuzz: generated bad requests against a running instance', function () 
           } catch {
             code = undefined;
           }
-          if (typeof code !== 'string') problems.push(`${status} without a JSON error code for ${req.method} ${req.path.slice(0, 80)}: ${text.slice(0, 120)}`);
+          if (typeof code !== 'string')
+            problems.push(`${status} without a JSON error code for ${req.method} ${req.path.slice(0, 80)}: ${text.slice(0, 120)}`);
         }
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
-    const table = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+    const table = [...statuses.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ');
     console.log(`      fuzz: ${sent} requests; statuses ${table}`);
     expect(problems.slice(0, 10), `${problems.length} problems`).to.deep.equal([]);
     expect((await fetch(`${base}/healthz`)).status).to.equal(200);

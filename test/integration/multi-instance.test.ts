@@ -4,9 +4,17 @@
  */
 import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
-import { finals, follow, submit, type ReceivedEvent } from '../helpers/client.js';
-import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, queueDepths, testRedisPrefix, waitFor, type TestVhost } from '../helpers/brokers.js';
-import { freePort, relayEnv, startRelayProcess, type RelayProcess } from '../helpers/processes.js';
+import {
+  createVhost,
+  deleteRedisPrefix,
+  queueDepths,
+  REDIS_BASE_URL,
+  type TestVhost,
+  testRedisPrefix,
+  waitFor,
+} from '../helpers/brokers.js';
+import { finals, follow, type ReceivedEvent, submit } from '../helpers/client.js';
+import { freePort, type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 
 describe('several web instances and workers as real processes', function () {
   this.timeout(120_000);
@@ -19,7 +27,8 @@ describe('several web instances and workers as real processes', function () {
   before(async () => {
     vhost = await createVhost('multi');
     prefix = testRedisPrefix('multi');
-    const env = (port?: number) => relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '50' } });
+    const env = (port?: number) =>
+      relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '50' } });
     const [portA, portB] = [await freePort(), await freePort()];
     processes.push(
       ...(await Promise.all([
@@ -60,10 +69,14 @@ describe('several web instances and workers as real processes', function () {
 
   it('a late subscriber, opening the stream after the job finished, still gets every event', async () => {
     const accepted = await submit(a, 'sleep', { ms: 20, steps: 2 });
-    await waitFor(async () => {
-      const status = await (await fetch(`${a}${accepted.status_url}`)).json();
-      return status.status === 'succeeded';
-    }, 10_000, 'the job to finish');
+    await waitFor(
+      async () => {
+        const status = await (await fetch(`${a}${accepted.status_url}`)).json();
+        return status.status === 'succeeded';
+      },
+      10_000,
+      'the job to finish',
+    );
     const { events } = await follow(`${b}${accepted.events_url}`);
     expect(ids(events)).to.deep.equal(['0-1', '1-1', '1-2', '1-3', '1-4']);
     expect(finals(events)).to.have.length(1);
@@ -96,10 +109,14 @@ describe('several web instances and workers as real processes', function () {
       expect(final[0]!.data, `job ${i}`).to.deep.equal({ i, tag: `job-${i}` });
       expect(outcome.ended, `job ${i}`).to.equal('closed-by-server');
     });
-    await waitFor(async () => {
-      const depths = await queueDepths(vhost.url, ['relay.jobs.echo', 'front_queue', 'relay.dead']);
-      return Object.values(depths).every((d) => d === 0) && depths;
-    }, 10_000, 'empty queues');
+    await waitFor(
+      async () => {
+        const depths = await queueDepths(vhost.url, ['relay.jobs.echo', 'front_queue', 'relay.dead']);
+        return Object.values(depths).every((d) => d === 0) && depths;
+      },
+      10_000,
+      'empty queues',
+    );
   });
 
   it('register-user twice with the same email: the second ends with failed / email_taken', async () => {
@@ -117,7 +134,14 @@ describe('several web instances and workers as real processes', function () {
     const publisher = rabbit.createPublisher({ confirm: true });
     try {
       await publisher.send(
-        { exchange: 'relay.jobs', routingKey: 'echo', type: 'echo', correlationId: crypto.randomUUID(), contentType: 'application/json', durable: true },
+        {
+          exchange: 'relay.jobs',
+          routingKey: 'echo',
+          type: 'echo',
+          correlationId: crypto.randomUUID(),
+          contentType: 'application/json',
+          durable: true,
+        },
         Buffer.from('{not json'),
       );
       const dead = await waitFor(() => rabbit.basicGet({ queue: 'relay.dead', noAck: true }), 10_000, 'a dead letter');

@@ -2,18 +2,19 @@
  * What an operator relies on: security headers, cross-site refusal, CORS, abuse limits shared
  * by instances (Redis-backed), secret rotation, metrics, logs without secrets, dead letters.
  */
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
+import { assembleWorker } from '../../consumer/assemble.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { tokenFor } from '../../core/token.js';
-import { assembleDistributedWeb, type Assembled } from '../../server/assemble.js';
-import { assembleWorker } from '../../consumer/assemble.js';
+import { type Assembled, assembleDistributedWeb } from '../../server/assemble.js';
+import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { follow, submit } from '../helpers/client.js';
-import { REDIS_BASE_URL, createVhost, deleteRedisPrefix, testRedisPrefix, waitFor, type TestVhost } from '../helpers/brokers.js';
-import { TEST_SECRET, freePort, relayEnv, startRelayProcess } from '../helpers/processes.js';
+import { freePort, relayEnv, startRelayProcess, TEST_SECRET } from '../helpers/processes.js';
 
 const run = promisify(execFile);
 const OLD_SECRET = 'an-older-secret-that-is-being-rotated-out';
@@ -62,7 +63,11 @@ describe('operations and security (real brokers)', function () {
     for (const path of ['/', '/healthz', '/api/nothing']) {
       const res = await fetch(`${a}${path}`);
       const csp = res.headers.get('content-security-policy') ?? '';
-      expect(csp).to.include("default-src 'self'").and.include("script-src 'self'").and.include("style-src 'self'").and.include("frame-ancestors 'none'");
+      expect(csp)
+        .to.include("default-src 'self'")
+        .and.include("script-src 'self'")
+        .and.include("style-src 'self'")
+        .and.include("frame-ancestors 'none'");
       expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
       expect(res.headers.get('referrer-policy')).to.equal('same-origin');
       expect(res.headers.get('x-powered-by')).to.equal(null);
@@ -115,15 +120,19 @@ describe('operations and security (real brokers)', function () {
     const fourth = await fetch(`${a}${jobs[3]!.events_url}`);
     expect(fourth.status).to.equal(429);
     controllers[0]!.abort();
-    await waitFor(async () => {
-      const res = await fetch(`${b}${jobs[3]!.events_url}`);
-      if (res.status === 200) {
-        await res.body?.cancel();
-        return true;
-      }
-      return false;
-    }, 5_000, 'a freed stream slot');
-    controllers.slice(1).forEach((c) => c.abort());
+    await waitFor(
+      async () => {
+        const res = await fetch(`${b}${jobs[3]!.events_url}`);
+        if (res.status === 200) {
+          await res.body?.cancel();
+          return true;
+        }
+        return false;
+      },
+      5_000,
+      'a freed stream slot',
+    );
+    for (const c of controllers.slice(1)) c.abort();
   });
 
   it('accepts tokens made with the previous secret during a rotation, and no others', async () => {
@@ -165,14 +174,23 @@ describe('operations and security (real brokers)', function () {
     const requestId = crypto.randomUUID();
     try {
       await publisher.send(
-        { exchange: 'relay.dead', routingKey: 'echo', durable: true, correlationId: requestId, type: 'echo', contentType: 'application/json', headers: { 'x-relay-dead-reason': 'handler_error: test', 'x-relay-dead-from': 'relay.jobs.echo' } },
+        {
+          exchange: 'relay.dead',
+          routingKey: 'echo',
+          durable: true,
+          correlationId: requestId,
+          type: 'echo',
+          contentType: 'application/json',
+          headers: { 'x-relay-dead-reason': 'handler_error: test', 'x-relay-dead-from': 'relay.jobs.echo' },
+        },
         { payload: 'replayed' },
       );
     } finally {
       await publisher.close();
       await rabbit.close();
     }
-    const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'consumer/dead-letters.ts', ...args], { env: { ...process.env, RABBITMQ_URL: vhost.url } });
+    const cli = (args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'consumer/dead-letters.ts', ...args], { env: { ...process.env, RABBITMQ_URL: vhost.url } });
     const listed = await cli(['list']);
     expect(listed.stdout).to.include(requestId).and.include('reason: handler_error: test').and.include('from relay.jobs.echo');
     const replayed = await cli(['replay', requestId]);
@@ -189,7 +207,10 @@ describe('logs never carry secrets; the worker has metrics of its own', function
     const vhost = await createVhost('logs');
     const prefix = testRedisPrefix('logs');
     const port = await freePort();
-    const web = await startRelayProcess('web', 'web', { ...relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }), LOG_LEVEL: 'trace' });
+    const web = await startRelayProcess('web', 'web', {
+      ...relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
+      LOG_LEVEL: 'trace',
+    });
     const metricsPort = await freePort();
     const worker = await startRelayProcess('worker', 'worker', {
       ...relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
@@ -205,7 +226,9 @@ describe('logs never carry secrets; the worker has metrics of its own', function
       await fetch(`${base}/api/jobs/${accepted.request_id}?token=${token}x`);
       await fetch(`${base}${accepted.events_url}`, { headers: { 'last-event-id': '0-1' } }).then((r) => r.text());
       const workerMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(workerMetrics, 'the worker serves its own metrics').to.match(/relay_worker_jobs_total\{type="register-user",settlement="ack"\} 1/);
+      expect(workerMetrics, 'the worker serves its own metrics').to.match(
+        /relay_worker_jobs_total\{type="register-user",settlement="ack"\} 1/,
+      );
       const logs = web.output() + worker.output();
       expect(logs).to.include(accepted.request_id, 'job lines carry the request_id');
       expect(logs).to.include('token=[redacted]');

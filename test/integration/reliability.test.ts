@@ -3,12 +3,12 @@
  * in-memory adapters alike (poison messages only where there is a real broker to inject into).
  */
 import { expect } from 'chai';
-import { z } from 'zod';
 import { Connection } from 'rabbitmq-client';
+import { z } from 'zod';
 import { JOB_TYPES, JobError, type JobType } from '../../core/jobs/index.js';
 import { defineJobType } from '../../core/jobs/job-type.js';
-import { finals, follow, submit, type ReceivedEvent } from '../helpers/client.js';
 import { waitFor } from '../helpers/brokers.js';
+import { finals, follow, type ReceivedEvent, submit } from '../helpers/client.js';
 import { SYSTEM_KINDS, startSystem, type TestSystem } from '../helpers/system.js';
 
 const runs = new Map<string, number>();
@@ -87,7 +87,9 @@ for (const kind of SYSTEM_KINDS) {
     it('a job error is permanent: failed with its code at once, no retry', async () => {
       const accepted = await submit(base, 'flaky', { failTimes: 0, permanent: true });
       const { events } = await follow(`${base}${accepted.events_url}`);
-      expect(finals(events)).to.deep.equal([{ id: '1-2', event: 'failed', data: { code: 'bad_input', message: 'This input can never work' } }]);
+      expect(finals(events)).to.deep.equal([
+        { id: '1-2', event: 'failed', data: { code: 'bad_input', message: 'This input can never work' } },
+      ]);
       expect(runs.get(accepted.request_id)).to.equal(1);
     });
 
@@ -173,17 +175,36 @@ for (const kind of SYSTEM_KINDS) {
         try {
           const json = { contentType: 'application/json', durable: true };
           await publisher.send({ ...json, exchange: 'relay.jobs', routingKey: 'echo', type: 'echo' }, { payload: 1 });
-          await publisher.send({ ...json, exchange: 'relay.jobs', routingKey: 'echo', type: 'mystery', correlationId: crypto.randomUUID() }, { payload: 1 });
-          await publisher.send({ ...json, exchange: '', routingKey: 'front_queue', correlationId: crypto.randomUUID() }, { id: '1-1', event: 'result', data: 1 });
-          await publisher.send({ ...json, exchange: '', routingKey: 'front_queue', correlationId: crypto.randomUUID() }, Buffer.from('{oops'));
+          await publisher.send(
+            { ...json, exchange: 'relay.jobs', routingKey: 'echo', type: 'mystery', correlationId: crypto.randomUUID() },
+            { payload: 1 },
+          );
+          await publisher.send(
+            { ...json, exchange: '', routingKey: 'front_queue', correlationId: crypto.randomUUID() },
+            { id: '1-1', event: 'result', data: 1 },
+          );
+          await publisher.send(
+            { ...json, exchange: '', routingKey: 'front_queue', correlationId: crypto.randomUUID() },
+            Buffer.from('{oops'),
+          );
           await publisher.send({ ...json, exchange: '', routingKey: 'front_queue' }, { id: '1-1', event: 'result', data: 1 });
           const reasons: string[] = [];
-          await waitFor(async () => {
-            const dead = await rabbit.basicGet({ queue: 'relay.dead', noAck: true });
-            if (dead) reasons.push(String(dead.headers?.['x-relay-dead-reason']));
-            return reasons.length >= 5;
-          }, 10_000, 'five dead letters');
-          expect(reasons.sort()).to.deep.equal(['invalid_json', 'missing_correlation_id', 'missing_correlation_id', 'unknown_job_type', 'unknown_request']);
+          await waitFor(
+            async () => {
+              const dead = await rabbit.basicGet({ queue: 'relay.dead', noAck: true });
+              if (dead) reasons.push(String(dead.headers?.['x-relay-dead-reason']));
+              return reasons.length >= 5;
+            },
+            10_000,
+            'five dead letters',
+          );
+          expect(reasons.sort()).to.deep.equal([
+            'invalid_json',
+            'missing_correlation_id',
+            'missing_correlation_id',
+            'unknown_job_type',
+            'unknown_request',
+          ]);
         } finally {
           await publisher.close();
           await rabbit.close();

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { compareEventIds, isFinalEvent, parseEventId } from '../../core/events.js';
 import { decodeNotification } from '../../core/adapters/redis/event-feed.js';
+import { compareEventIds, isFinalEvent, parseEventId } from '../../core/events.js';
 import { isRequestId, isValidToken, tokenFor } from '../../core/token.js';
 
 describe('event ids', () => {

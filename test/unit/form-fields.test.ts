@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { JOB_TYPES } from '../../core/jobs/index.js';
 import { coerceFormFields } from '../../core/jobs/form-fields.js';
+import { JOB_TYPES } from '../../core/jobs/index.js';
 
 describe('form field coercion', () => {
   const sleep = JOB_TYPES.get('sleep')!.input;

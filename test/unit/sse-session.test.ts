@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { SseSession, type CloseReason } from '../../server/sse-session.js';
+import { expect } from 'chai';
+import { type CloseReason, SseSession } from '../../server/sse-session.js';
 
 /** A response whose client never reads: everything written stays buffered. */
 class StalledResponse extends EventEmitter {
@@ -36,7 +36,11 @@ describe('SSE session', () => {
   it('sends the headers, then retry first', () => {
     const res = new StalledResponse();
     open(res);
-    expect(res.headers).to.include({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+    expect(res.headers).to.include({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      'X-Accel-Buffering': 'no',
+    });
     expect(res.written).to.equal('retry: 1500\n\n');
   });
 

@@ -2,12 +2,12 @@
 import { expect } from 'chai';
 import { z } from 'zod';
 import { Worker } from '../../consumer/worker.js';
-import { JOB_TYPES, JobError, type JobType } from '../../core/jobs/index.js';
-import { defineJobType } from '../../core/jobs/job-type.js';
 import { MemoryJobQueue, MemoryReplyQueue } from '../../core/adapters/memory/broker.js';
 import { MemoryUserStore } from '../../core/adapters/memory/user-store.js';
-import type { InboundJob } from '../../core/ports.js';
+import { JOB_TYPES, JobError, type JobType } from '../../core/jobs/index.js';
+import { defineJobType } from '../../core/jobs/job-type.js';
 import { createLogger } from '../../core/logger.js';
+import type { InboundJob } from '../../core/ports.js';
 
 const exploding = defineJobType({
   name: 'explode',
@@ -23,7 +23,15 @@ function setup(maxAttempts = 1) {
   const replies = new MemoryReplyQueue(1);
   const jobs = new MemoryJobQueue(new Set(types.keys()), { concurrency: 1, retryBaseMs: 10 });
   const control = { isSettled: async () => false, onStop: () => {} };
-  const worker = new Worker({ jobTypes: types, source: jobs, replies, users: new MemoryUserStore(), control, logger: createLogger('test', 'silent'), maxAttempts });
+  const worker = new Worker({
+    jobTypes: types,
+    source: jobs,
+    replies,
+    users: new MemoryUserStore(),
+    control,
+    logger: createLogger('test', 'silent'),
+    maxAttempts,
+  });
   const sent = () => {
     const out: unknown[] = [];
     replies.queue.consume(async (m) => {
@@ -69,7 +77,11 @@ describe('worker', () => {
     const out = sent();
     const settlement = await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'crash' } } }));
     expect(settlement).to.deep.equal({ kind: 'dead-letter', reason: 'internal_error: kaboom' });
-    expect(out.at(-1)).to.deep.equal({ id: '1-2', event: 'failed', data: { code: 'internal_error', message: 'The job failed unexpectedly' } });
+    expect(out.at(-1)).to.deep.equal({
+      id: '1-2',
+      event: 'failed',
+      data: { code: 'internal_error', message: 'The job failed unexpectedly' },
+    });
   });
 
   it('retries an unexpected failure with a retrying status, then ends with retries_exhausted after the last attempt', async () => {
@@ -81,13 +93,19 @@ describe('worker', () => {
     expect(await worker.process(job({ ...crash, attempt: 2 }))).to.deep.equal({ kind: 'retry', attempt: 3 });
     const last = await worker.process(job({ ...crash, attempt: 3 }));
     expect(last).to.deep.equal({ kind: 'dead-letter', reason: 'retries_exhausted: kaboom' });
-    expect(out.at(-1)).to.deep.equal({ id: '3-2', event: 'failed', data: { code: 'retries_exhausted', message: 'The job failed 3 times' } });
+    expect(out.at(-1)).to.deep.equal({
+      id: '3-2',
+      event: 'failed',
+      data: { code: 'retries_exhausted', message: 'The job failed 3 times' },
+    });
   });
 
   it('a job error is permanent even when retries are allowed', async () => {
     const { worker, sent } = setup(3);
     const out = sent();
-    expect(await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'job-error' } } }))).to.deep.equal({ kind: 'ack' });
+    expect(await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'job-error' } } }))).to.deep.equal({
+      kind: 'ack',
+    });
     expect((out.at(-1) as { event: string }).event).to.equal('failed');
   });
 

@@ -1,6 +1,6 @@
 import type { JobEvent } from '../../events.js';
-import { QUEUED_EVENT, compareEventIds, isControlEventId, isFinalEvent, parseEventId } from '../../events.js';
-import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
+import { compareEventIds, isControlEventId, isFinalEvent, parseEventId, QUEUED_EVENT } from '../../events.js';
+import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
 import type { AppendOutcome, EventFeed, JobControl, JobStore } from '../../ports.js';
 
 interface Entry {

@@ -1,5 +1,5 @@
-import type { DecodedBody, Settlement } from '../../ports.js';
 import { pickDelay } from '../../backoff.js';
+import type { DecodedBody, Settlement } from '../../ports.js';
 
 export interface QueuedMessage {
   requestId: string | undefined;
@@ -63,8 +63,7 @@ export class MemoryQueue {
     else if (settlement.kind === 'retry') {
       const attempt = settlement.attempt;
       setTimeout(() => this.push({ ...message, attempt }), pickDelay(this.retryBaseMs, attempt)).unref();
-    }
-    else if (settlement.kind === 'dead-letter') this.deadLetters.push({ message, reason: settlement.reason });
+    } else if (settlement.kind === 'dead-letter') this.deadLetters.push({ message, reason: settlement.reason });
     this.inFlight--;
     if (this.inFlight === 0 && this.idle) this.idle();
     queueMicrotask(() => this.pump());

@@ -1,9 +1,9 @@
-import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from 'rabbitmq-client';
+import { type AsyncMessage, type Connection, type Consumer, ConsumerStatus, type Publisher } from 'rabbitmq-client';
 import type { InboundJob, JobSource, Settlement } from '../../ports.js';
 import { decodeBody } from './body.js';
 import { copyOf, sendToDeadLetters } from './dead-letters.js';
+import { allRetryDelays, pickDelay, RETRY_DELAY_HEADER, RETRY_EXCHANGE, retryBinding, retryExchange, retryQueue } from './retry-queues.js';
 import { ATTEMPT_HEADER, JOBS_EXCHANGE, jobQueue, jobsExchange, workQueue } from './topology.js';
-import { RETRY_DELAY_HEADER, RETRY_EXCHANGE, allRetryDelays, pickDelay, retryBinding, retryExchange, retryQueue } from './retry-queues.js';
 
 export interface JobSourceOptions {
   jobTypes: string[];
@@ -69,7 +69,11 @@ export class RabbitJobSource implements JobSource {
   private async scheduleRetry(msg: AsyncMessage, attempt: number): Promise<void> {
     const delay = pickDelay(this.options.retryBaseMs, attempt);
     await this.retries.send(
-      copyOf(msg, RETRY_EXCHANGE, msg.routingKey, { ...stripDeathHeaders(msg.headers), [ATTEMPT_HEADER]: attempt, [RETRY_DELAY_HEADER]: String(delay) }),
+      copyOf(msg, RETRY_EXCHANGE, msg.routingKey, {
+        ...stripDeathHeaders(msg.headers),
+        [ATTEMPT_HEADER]: attempt,
+        [RETRY_DELAY_HEADER]: String(delay),
+      }),
       Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(JSON.stringify(msg.body)),
     );
   }

@@ -1,5 +1,5 @@
 import type { Connection } from 'rabbitmq-client';
-import { DEAD_QUEUE, REPLY_QUEUE, jobQueue } from './topology.js';
+import { DEAD_QUEUE, jobQueue, REPLY_QUEUE } from './topology.js';
 
 /** Depth and consumer count of Relay's queues (a passive declare each: cheap, and exact for ready messages). */
 export async function readQueueStats(connection: Connection, jobTypes: string[]) {

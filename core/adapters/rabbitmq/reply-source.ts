@@ -1,4 +1,4 @@
-import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from 'rabbitmq-client';
+import { type AsyncMessage, type Connection, type Consumer, ConsumerStatus, type Publisher } from 'rabbitmq-client';
 import type { InboundReply, ReplySource, Settlement } from '../../ports.js';
 import { decodeBody } from './body.js';
 import { sendToDeadLetters } from './dead-letters.js';

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { JobEvent, EventName } from '../../events.js';
-import { QUEUED_EVENT, isControlEventId, isFinalEvent } from '../../events.js';
-import { recordChangesFor, recordFromFields, type JobRecord } from '../../job-record.js';
+import type { EventName, JobEvent } from '../../events.js';
+import { isControlEventId, isFinalEvent, QUEUED_EVENT } from '../../events.js';
+import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
 import type { AppendOutcome, HealthCheck, JobStore } from '../../ports.js';
 import appendEventLua from './append-event.lua.js';
 import createJobLua from './create-job.lua.js';
+import type { RedisKeys } from './keys.js';
 import readLogLua from './read-log.lua.js';
-import { RedisKeys } from './keys.js';
 
 type RedisWithScripts = Redis & {
   relayCreateJob(job: string, log: string, ...args: string[]): Promise<number>;
@@ -69,7 +69,11 @@ export class RedisJobStore implements JobStore, HealthCheck {
   }
 
   async read(requestId: string, afterId: string | undefined) {
-    const [flat, entries] = await this.redis.relayReadLog(this.keys.job(requestId), this.keys.log(requestId), afterId ? `(${afterId}` : '-');
+    const [flat, entries] = await this.redis.relayReadLog(
+      this.keys.job(requestId),
+      this.keys.log(requestId),
+      afterId ? `(${afterId}` : '-',
+    );
     const fields: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
     const record = recordFromFields(requestId, fields);
