@@ -27,7 +27,7 @@ export class Worker {
   private readonly running = new Map<string, AbortController>();
 
   constructor(private readonly deps: WorkerDeps) {
-    deps.control.onStop((requestId) => this.running.get(requestId)?.abort());
+    deps.control.onStop((jobId) => this.running.get(jobId)?.abort());
   }
 
   start(): Promise<void> {
@@ -54,14 +54,14 @@ export class Worker {
 
   async process(job: InboundJob): Promise<Settlement> {
     const { logger, jobTypes } = this.deps;
-    if (!job.requestId) return this.reject(job, 'missing_correlation_id');
+    if (!job.jobId) return this.reject(job, 'missing_correlation_id');
     if (!job.body.json) return this.reject(job, 'invalid_json');
     const type = job.type ? jobTypes.get(job.type) : undefined;
     if (!type) return this.reject(job, 'unknown_job_type');
 
-    const requestId = job.requestId;
-    const log = logger.child({ request_id: requestId, type: type.name, attempt: job.attempt });
-    if (await this.deps.control.isSettled(requestId).catch(() => false)) {
+    const jobId = job.jobId;
+    const log = logger.child({ request_id: jobId, type: type.name, attempt: job.attempt });
+    if (await this.deps.control.isSettled(jobId).catch(() => false)) {
       log.info('job already settled (cancelled or timed out); skipped');
       return { kind: 'ack' };
     }
@@ -69,9 +69,9 @@ export class Worker {
     const replyTo = job.replyTo ?? DEFAULT_REPLY_TO;
     let seq = 0;
     const reply = (event: string, data: unknown) =>
-      this.deps.replies.publish(requestId, replyTo, { id: `${job.attempt}-${++seq}`, event, data, job_type: type.name });
+      this.deps.replies.publish(jobId, replyTo, { id: `${job.attempt}-${++seq}`, event, data, job_type: type.name });
     const stopped = new AbortController();
-    this.running.set(requestId, stopped);
+    this.running.set(jobId, stopped);
 
     try {
       const input = type.input.safeParse(job.body.value);
@@ -86,7 +86,7 @@ export class Worker {
       let result: unknown;
       try {
         result = await type.handle(input.data, {
-          requestId,
+          jobId,
           attempt: job.attempt,
           signal: AbortSignal.any([this.shutdown.signal, stopped.signal]),
           users: this.deps.users,
@@ -117,7 +117,7 @@ export class Worker {
       log.warn({ err }, 'reply not confirmed; job returned to the queue');
       return { kind: 'requeue' };
     } finally {
-      this.running.delete(requestId);
+      this.running.delete(jobId);
     }
   }
 
@@ -143,7 +143,7 @@ export class Worker {
   }
 
   private reject(job: InboundJob, reason: string): Settlement {
-    this.deps.logger.warn({ request_id: job.requestId, type: job.type, reason }, 'poison job dead-lettered');
+    this.deps.logger.warn({ request_id: job.jobId, type: job.type, reason }, 'poison job dead-lettered');
     return { kind: 'dead-letter', reason };
   }
 }

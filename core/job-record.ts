@@ -1,11 +1,11 @@
-import type { JobEvent } from './events.js';
+import type { JobEvent } from './protocol/events.js';
 
 export const JOB_STATUSES = ['queued', 'processing', 'retrying', 'succeeded', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** What the store keeps about a job besides its event log. JSON-valued fields stay serialised. */
 export interface JobRecord {
-  requestId: string;
+  jobId: string;
   type: string;
   status: JobStatus;
   attempt?: number;
@@ -37,10 +37,10 @@ export function recordChangesFor(event: JobEvent): Record<string, string> {
 }
 
 /** Rebuilds a record from the flat string map a store holds. */
-export function recordFromFields(requestId: string, f: Record<string, string | undefined>): JobRecord | undefined {
+export function recordFromFields(jobId: string, f: Record<string, string | undefined>): JobRecord | undefined {
   if (!f.type || !f.status || !f.created_at || !f.last_id) return undefined;
   return {
-    requestId,
+    jobId,
     type: f.type,
     status: f.status as JobStatus,
     attempt: f.attempt ? Number(f.attempt) : undefined,
@@ -57,7 +57,7 @@ export function recordFromFields(requestId: string, f: Record<string, string | u
 /** The JSON body of `GET status_url`. */
 export function statusBody(record: JobRecord): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    request_id: record.requestId,
+    request_id: record.jobId,
     type: record.type,
     status: record.status,
   };

@@ -3,12 +3,13 @@
  * the adapters (rabbitmq, redis, memory) implement them. Optional abilities are small
  * interfaces of their own.
  */
-import type { JobEvent } from './events.js';
+
 import type { JobRecord } from './job-record.js';
+import type { JobEvent } from './protocol/events.js';
 
 /** A job as the web hands it to the queue. */
 export interface OutboundJob {
-  requestId: string;
+  jobId: string;
   type: string;
   input: unknown;
 }
@@ -24,20 +25,20 @@ export type AppendOutcome = 'appended' | 'duplicate' | 'after-final' | 'unknown-
 /** Job records and their per-request event logs. */
 export interface JobStore {
   /** Creates the record (status `queued`) and its log's first event. */
-  create(requestId: string, type: string, now: Date): Promise<void>;
-  remove(requestId: string): Promise<void>;
+  create(jobId: string, type: string, now: Date): Promise<void>;
+  remove(jobId: string): Promise<void>;
   /** Appends in order, drops duplicates and anything after the final event, updates the record, notifies. */
-  append(requestId: string, event: JobEvent, now: Date, acceptGap?: boolean): Promise<AppendOutcome>;
-  get(requestId: string): Promise<JobRecord | undefined>;
+  append(jobId: string, event: JobEvent, now: Date, acceptGap?: boolean): Promise<AppendOutcome>;
+  get(jobId: string): Promise<JobRecord | undefined>;
   /** The record and the events after `afterId` (exclusive), or all of them. */
-  read(requestId: string, afterId: string | undefined): Promise<{ record: JobRecord | undefined; events: JobEvent[] }>;
+  read(jobId: string, afterId: string | undefined): Promise<{ record: JobRecord | undefined; events: JobEvent[] }>;
 }
 
 /** Live events of the requests this process holds streams for (targeted fan-out). */
 export interface EventFeed {
-  subscribe(requestId: string): Promise<void>;
-  unsubscribe(requestId: string): Promise<void>;
-  onEvent(listener: (requestId: string, event: JobEvent) => void): void;
+  subscribe(jobId: string): Promise<void>;
+  unsubscribe(jobId: string): Promise<void>;
+  onEvent(listener: (jobId: string, event: JobEvent) => void): void;
   /** Called when live events may have been missed (the connection was lost and is back). */
   onGap?(listener: () => void): void;
 }
@@ -54,7 +55,7 @@ export type Settlement =
 
 /** A message taken from a job queue, as the worker sees it. */
 export interface InboundJob {
-  requestId: string | undefined;
+  jobId: string | undefined;
   type: string | undefined;
   replyTo: string | undefined;
   attempt: number;
@@ -69,12 +70,12 @@ export interface JobSource {
 
 /** Worker side: sends a job's events back; resolves once the broker has the reply safely. */
 export interface ReplyPublisher {
-  publish(requestId: string, replyTo: string, event: { id: string; event: string; data: unknown; job_type?: string }): Promise<void>;
+  publish(jobId: string, replyTo: string, event: { id: string; event: string; data: unknown; job_type?: string }): Promise<void>;
 }
 
 /** A message taken from the reply queue. */
 export interface InboundReply {
-  requestId: string | undefined;
+  jobId: string | undefined;
   body: DecodedBody;
 }
 
@@ -95,18 +96,18 @@ export interface RegisteredUser {
 /** Users created by `register-user`, unique by email. */
 export interface UserStore {
   /** Creates the user, or returns the one this same request created; `taken` when another request owns the email. */
-  register(requestId: string, name: string, email: string): Promise<RegisteredUser | 'taken'>;
+  register(jobId: string, name: string, email: string): Promise<RegisteredUser | 'taken'>;
 }
 
 /** Worker side: what it must know about jobs decided elsewhere (cancelled, timed out). */
 export interface JobControl {
   /** True when the job already has its final event (or no longer exists): do not run it. */
-  isSettled(requestId: string): Promise<boolean>;
+  isSettled(jobId: string): Promise<boolean>;
   /** Called with the id of a job that was cancelled or timed out while it may be running. */
-  onStop(listener: (requestId: string) => void): void;
+  onStop(listener: (jobId: string) => void): void;
 }
 
-export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'existing'; requestId: string; fingerprint: string; published: boolean };
+export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'existing'; jobId: string; fingerprint: string; published: boolean };
 
 /** `Idempotency-Key` records, scoped to a job type. */
 export interface IdempotencyStore {
@@ -114,11 +115,11 @@ export interface IdempotencyStore {
    * Claims the key for this request, or returns who holds it. Atomic: of racing claims one wins.
    * A claim left pending too long (its request died before publishing) is taken over.
    */
-  claim(type: string, key: string, fingerprint: string, requestId: string): Promise<IdempotencyClaim>;
+  claim(type: string, key: string, fingerprint: string, jobId: string): Promise<IdempotencyClaim>;
   /** The job is on the queue: later requests with the key get its 202. */
-  markPublished(type: string, key: string, requestId: string): Promise<void>;
+  markPublished(type: string, key: string, jobId: string): Promise<void>;
   /** The job was not accepted: free the key, if this request still holds it. */
-  release(type: string, key: string, requestId: string): Promise<void>;
+  release(type: string, key: string, jobId: string): Promise<void>;
 }
 
 /**
@@ -126,8 +127,8 @@ export interface IdempotencyStore {
  * instance that accepted the job is gone.
  */
 export interface Deadlines {
-  schedule(requestId: string, at: number): Promise<void>;
-  cancel(requestId: string): Promise<void>;
+  schedule(jobId: string, at: number): Promise<void>;
+  cancel(jobId: string): Promise<void>;
   /** Takes (atomically, so one instance gets each) up to `limit` ids whose deadline has passed. */
   claimDue(now: number, limit: number): Promise<string[]>;
 }

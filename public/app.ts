@@ -1,7 +1,8 @@
 /** The page: forms that submit jobs, one card per job, live updates over one shared stream. */
+
+import { type ConnectionState, JobStream } from './event-connection.js';
 import { announcement, createCard, renderCard } from './job-card.js';
 import { applyEvent, type JobState, loadJobs, saveJobs } from './job-state.js';
-import { type ConnectionState, JobStream } from './job-stream.js';
 
 const jobs: JobState[] = loadJobs();
 const cards = document.querySelector<HTMLOListElement>('#cards')!;
@@ -18,8 +19,8 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
 };
 
 const stream = new JobStream({
-  onEvent(requestId, name, eventId, data) {
-    const job = jobs.find((j) => j.requestId === requestId);
+  onEvent(jobId, name, eventId, data) {
+    const job = jobs.find((j) => j.jobId === jobId);
     if (!job) return;
     const before = job.status;
     if (!applyEvent(job, name, eventId, data)) return;
@@ -34,7 +35,7 @@ const stream = new JobStream({
 });
 
 function cardFor(job: JobState): HTMLLIElement {
-  const existing = cards.querySelector<HTMLLIElement>(`li[data-request-id="${CSS.escape(job.requestId)}"]`);
+  const existing = cards.querySelector<HTMLLIElement>(`li[data-request-id="${CSS.escape(job.jobId)}"]`);
   if (existing) return existing;
   const card = createCard(job);
   cards.prepend(card);
@@ -81,7 +82,7 @@ async function submit(form: HTMLFormElement): Promise<void> {
     if (res.status !== 202) return showFormError(body.error?.message ?? `The server answered ${res.status}`);
     const token = new URL(body.events_url, location.href).searchParams.get('token') ?? '';
     const job: JobState = {
-      requestId: body.request_id,
+      jobId: body.request_id,
       type: new URL(form.action).pathname.split('/').pop()!,
       token,
       statusUrl: body.status_url,

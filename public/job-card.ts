@@ -19,12 +19,12 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string): H
 
 export function createCard(job: JobState): HTMLLIElement {
   const card = el('li', 'card');
-  card.dataset.requestId = job.requestId;
+  card.dataset.jobId = job.jobId;
   const title = el('h3', 'title');
   const name = el('span', 'type');
   name.textContent = TYPE_TEXT[job.type] ?? job.type;
   const id = el('span', 'id');
-  id.textContent = job.requestId.slice(0, 8);
+  id.textContent = job.jobId.slice(0, 8);
   title.append(name, id);
   const status = el('p', 'status');
   const progress = el('progress', 'progress');

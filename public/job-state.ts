@@ -1,6 +1,6 @@
 /** What the page knows about each job, kept in sessionStorage so a reload resumes where it was. */
 export interface JobState {
-  requestId: string;
+  jobId: string;
   type: string;
   token: string;
   statusUrl: string;
@@ -15,7 +15,7 @@ export interface JobState {
   final: boolean;
 }
 
-const STORAGE_KEY = 'relay.jobs.v1';
+const STORAGE_KEY = 'relay.jobs.v2';
 
 export function loadJobs(): JobState[] {
   try {

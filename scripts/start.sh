@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-if [ ! -f dist/server/main.js ] || [ -n "$(find core server consumer public -newer dist/server/main.js -print -quit)" ]; then
+if [ ! -f dist/embedded/main.js ] || [ -n "$(find core server consumer embedded public -newer dist/embedded/main.js -print -quit)" ]; then
   npm run build --silent
 fi
-exec node dist/server/main.js
+exec node dist/embedded/main.js

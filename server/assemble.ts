@@ -1,15 +1,8 @@
 /**
- * Wiring: builds a running web (or the whole embedded system) from the config. With
- * server/main.ts and consumer/assemble.ts, the only code that knows HTTP, AMQP and Redis at once.
+ * Wiring: builds a running web process on RabbitMQ and Redis from the config. With
+ * consumer/assemble.ts, the only code that knows HTTP, AMQP and Redis at once.
  */
 
-import { Worker } from '../consumer/worker.js';
-import { MemoryJobQueue, MemoryReplyQueue } from '../core/adapters/memory/broker.js';
-import { MemoryDeadlines } from '../core/adapters/memory/deadlines.js';
-import { MemoryIdempotencyStore } from '../core/adapters/memory/idempotency-store.js';
-import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
-import { MemoryLimits } from '../core/adapters/memory/limits.js';
-import { MemoryUserStore } from '../core/adapters/memory/user-store.js';
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { RabbitJobPublisher } from '../core/adapters/rabbitmq/job-publisher.js';
 import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
@@ -87,47 +80,7 @@ export async function assembleDistributedWeb(
   };
 }
 
-/** Web and worker in one process on in-memory adapters: a first look, single-instance only. */
-export async function assembleEmbedded(
-  config: Config,
-  logger: Logger,
-  staticDirs: string[],
-  jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES,
-): Promise<Assembled> {
-  const replies = new MemoryReplyQueue(config.replyPrefetch);
-  const jobs = new MemoryJobQueue(new Set(jobTypes.keys()), {
-    concurrency: config.workerConcurrency,
-    retryBaseMs: config.retryBaseMs,
-  });
-  const store = new MemoryJobStore(config.jobTtlSeconds);
-  const worker = new Worker({
-    jobTypes,
-    source: jobs,
-    replies,
-    users: new MemoryUserStore(),
-    control: store,
-    logger,
-    maxAttempts: config.maxAttempts,
-  });
-  await worker.start();
-  const idempotency = new MemoryIdempotencyStore(config.idempotencyTtlSeconds, idempotencyStaleMs(config));
-  const web = await startWeb(
-    config,
-    jobTypes,
-    { publisher: jobs, store, idempotency, deadlines: new MemoryDeadlines(), feed: store, replies, limits: new MemoryLimits(), health: [] },
-    logger,
-    staticDirs,
-  );
-  return {
-    web,
-    async stop() {
-      await web.drain();
-      await worker.stop(config.workerDrainMs);
-    },
-  };
-}
-
 /** A claim still pending after a publish could have timed out twice belongs to a request that died. */
-function idempotencyStaleMs(config: Config): number {
+export function idempotencyStaleMs(config: Config): number {
   return 2 * (config.publishTimeoutMs + config.redisCommandTimeoutMs) + 1_000;
 }

@@ -16,14 +16,14 @@ import type {
   ReplySource,
   StreamQuota,
 } from '../core/ports.js';
-import { createApp } from './app.js';
-import { DeadlineSweeper } from './deadline-sweeper.js';
-import { Hub } from './hub.js';
+import { DeadlineSweeper } from './deadlines/deadline-sweeper.js';
+import { createApp } from './http/app.js';
+import { securityHeaderList } from './http/security.js';
 import { type MetricsSources, WebMetrics } from './metrics.js';
-import { ReplyListener } from './reply-listener.js';
-import { securityHeaderList } from './security.js';
-import type { SseSession } from './sse-session.js';
-import { createStreamRoutes } from './stream-routes.js';
+import { ReplyListener } from './replies/reply-listener.js';
+import { Hub } from './streams/hub.js';
+import { createStreamRoutes } from './streams/routes.js';
+import type { SseSession } from './streams/sse-session.js';
 
 /** How long a draining web process lets open requests finish before cutting their connections. */
 const DRAIN_CONNECTIONS_MS = 3_000;
@@ -66,8 +66,8 @@ export async function startWeb(
   const metrics = new WebMetrics(adapters.metrics);
   const listener = new ReplyListener(adapters.replies, adapters.store, adapters.deadlines, logger, metrics);
   await listener.start();
-  const countFinal = (outcome: string) => (requestId: string) => {
-    adapters.store.get(requestId).then(
+  const countFinal = (outcome: string) => (jobId: string) => {
+    adapters.store.get(jobId).then(
       (record) => metrics.jobsCompleted.inc({ type: record?.type ?? 'unknown', outcome }),
       () => undefined,
     );

@@ -13,7 +13,7 @@ export class JobError extends Error {
 }
 
 export interface JobContext {
-  requestId: string;
+  jobId: string;
   attempt: number;
   /** Aborted when the worker is shutting down. */
   signal: AbortSignal;

@@ -9,7 +9,7 @@ export default defineJobType({
     email: z.email().max(254),
   }),
   async handle({ name, email }, ctx) {
-    const user = await ctx.users.register(ctx.requestId, name, email);
+    const user = await ctx.users.register(ctx.jobId, name, email);
     if (user === 'taken') throw new JobError('email_taken', 'A user with this email already exists');
     return user;
   },

@@ -5,8 +5,8 @@ import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
 import { RedisEventFeed } from '../../core/adapters/redis/event-feed.js';
 import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
 import { RedisKeys } from '../../core/adapters/redis/keys.js';
-import type { JobEvent } from '../../core/events.js';
 import type { EventFeed, JobStore } from '../../core/ports.js';
+import type { JobEvent } from '../../core/protocol/events.js';
 import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 
 interface StoreUnderTest {
@@ -55,7 +55,7 @@ for (const [kind, make] of kinds) {
       const id = crypto.randomUUID();
       await sut.store.create(id, 'echo', new Date('2026-01-01T00:00:00Z'));
       const { record, events } = await sut.store.read(id, undefined);
-      expect(record).to.include({ requestId: id, type: 'echo', status: 'queued', final: false, createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(record).to.include({ jobId: id, type: 'echo', status: 'queued', final: false, createdAt: '2026-01-01T00:00:00.000Z' });
       expect(events).to.deep.equal([{ id: '0-1', event: 'status', data: '{"status":"queued"}' }]);
     });
 
@@ -88,7 +88,7 @@ for (const [kind, make] of kinds) {
       await sut.store.create(watched, 'echo', new Date());
       await sut.store.create(other, 'echo', new Date());
       const seen: [string, string][] = [];
-      sut.feed.onEvent((requestId, event) => seen.push([requestId, event.id]));
+      sut.feed.onEvent((jobId, event) => seen.push([jobId, event.id]));
       await sut.feed.subscribe(watched);
       await sut.store.append(other, ev('1-1', 'result', 1), new Date());
       await sut.store.append(watched, ev('1-1', 'result', 2), new Date());

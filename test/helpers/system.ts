@@ -2,7 +2,8 @@ import { assembleWorker } from '../../consumer/assemble.js';
 import { loadConfig } from '../../core/config.js';
 import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
-import { assembleDistributedWeb, assembleEmbedded } from '../../server/assemble.js';
+import { assembleEmbedded } from '../../embedded/assemble.js';
+import { assembleDistributedWeb } from '../../server/assemble.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from './brokers.js';
 import { TEST_SECRET } from './processes.js';
 

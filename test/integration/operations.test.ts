@@ -171,14 +171,14 @@ describe('operations and security (real brokers)', function () {
   it('lists dead letters with their reason and replays the chosen ones into their job queue', async () => {
     const rabbit = new Connection({ url: vhost.url, noDelay: true });
     const publisher = rabbit.createPublisher({ confirm: true });
-    const requestId = crypto.randomUUID();
+    const jobId = crypto.randomUUID();
     try {
       await publisher.send(
         {
           exchange: 'relay.dead',
           routingKey: 'echo',
           durable: true,
-          correlationId: requestId,
+          correlationId: jobId,
           type: 'echo',
           contentType: 'application/json',
           headers: { 'x-relay-dead-reason': 'handler_error: test', 'x-relay-dead-from': 'relay.jobs.echo' },
@@ -192,11 +192,11 @@ describe('operations and security (real brokers)', function () {
     const cli = (args: string[]) =>
       run(process.execPath, ['--import', 'tsx', 'consumer/dead-letters.ts', ...args], { env: { ...process.env, RABBITMQ_URL: vhost.url } });
     const listed = await cli(['list']);
-    expect(listed.stdout).to.include(requestId).and.include('reason: handler_error: test').and.include('from relay.jobs.echo');
-    const replayed = await cli(['replay', requestId]);
+    expect(listed.stdout).to.include(jobId).and.include('reason: handler_error: test').and.include('from relay.jobs.echo');
+    const replayed = await cli(['replay', jobId]);
     expect(replayed.stdout).to.include('replayed 1');
     const after = await cli(['list']);
-    expect(after.stdout).not.to.include(requestId);
+    expect(after.stdout).not.to.include(jobId);
   });
 });
 

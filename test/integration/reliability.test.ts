@@ -16,7 +16,7 @@ const flaky = defineJobType({
   name: 'flaky',
   input: z.object({ failTimes: z.number().int().min(0), permanent: z.boolean().default(false) }),
   async handle({ failTimes, permanent }, ctx) {
-    runs.set(ctx.requestId, (runs.get(ctx.requestId) ?? 0) + 1);
+    runs.set(ctx.jobId, (runs.get(ctx.jobId) ?? 0) + 1);
     if (permanent) throw new JobError('bad_input', 'This input can never work');
     if (ctx.attempt <= failTimes) throw new Error(`flaky failure on attempt ${ctx.attempt}`);
     return { attempt: ctx.attempt };

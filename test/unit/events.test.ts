@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { decodeNotification } from '../../core/adapters/redis/event-feed.js';
-import { compareEventIds, isFinalEvent, parseEventId } from '../../core/events.js';
-import { isRequestId, isValidToken, tokenFor } from '../../core/token.js';
+import { compareEventIds, isFinalEvent, parseEventId } from '../../core/protocol/events.js';
+import { isJobId, isValidToken, tokenFor } from '../../core/token.js';
 
 describe('event ids', () => {
   it('parses <attempt>-<seq> and nothing else', () => {
@@ -45,8 +45,8 @@ describe('access tokens', () => {
   });
 
   it('recognises request ids', () => {
-    expect(isRequestId(id)).to.equal(true);
-    expect(isRequestId(id.toUpperCase())).to.equal(false);
-    expect(isRequestId('../etc')).to.equal(false);
+    expect(isJobId(id)).to.equal(true);
+    expect(isJobId(id.toUpperCase())).to.equal(false);
+    expect(isJobId('../etc')).to.equal(false);
   });
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { expect } from 'chai';
-import { type CloseReason, SseSession } from '../../server/sse-session.js';
+import { type CloseReason, SseSession } from '../../server/streams/sse-session.js';
 
 /** A response whose client never reads: everything written stays buffered. */
 class StalledResponse extends EventEmitter {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { encodeComment, encodeMessage, encodeRetry } from '../../core/sse.js';
+import { encodeComment, encodeMessage, encodeRetry } from '../../core/protocol/sse.js';
 
 describe('SSE wire format', () => {
   it('writes id, event and data lines, then a blank line', () => {

@@ -45,7 +45,7 @@ function setup(maxAttempts = 1) {
 }
 
 const job = (over: Partial<InboundJob>): InboundJob => ({
-  requestId: crypto.randomUUID(),
+  jobId: crypto.randomUUID(),
   type: 'echo',
   replyTo: 'front_queue',
   attempt: 1,
@@ -113,7 +113,7 @@ describe('worker', () => {
     const { worker, sent } = setup();
     const out = sent();
     expect(await worker.process(job({ body: { json: false } }))).to.deep.equal({ kind: 'dead-letter', reason: 'invalid_json' });
-    expect(await worker.process(job({ requestId: undefined }))).to.deep.equal({ kind: 'dead-letter', reason: 'missing_correlation_id' });
+    expect(await worker.process(job({ jobId: undefined }))).to.deep.equal({ kind: 'dead-letter', reason: 'missing_correlation_id' });
     expect(await worker.process(job({ type: 'mystery' }))).to.deep.equal({ kind: 'dead-letter', reason: 'unknown_job_type' });
     expect(out).to.deep.equal([]);
   });

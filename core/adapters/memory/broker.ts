@@ -26,7 +26,7 @@ export class MemoryJobQueue implements JobPublisher, JobSource {
 
   async publish(job: OutboundJob): Promise<void> {
     if (!this.jobTypes.has(job.type)) throw new Error(`no queue for job type ${job.type}`);
-    this.queue.push({ requestId: job.requestId, type: job.type, replyTo: 'front_queue', attempt: 1, body: overTheWire(job.input) });
+    this.queue.push({ jobId: job.jobId, type: job.type, replyTo: 'front_queue', attempt: 1, body: overTheWire(job.input) });
   }
 
   async start(handle: (job: InboundJob) => Promise<Settlement>): Promise<void> {
@@ -46,8 +46,8 @@ export class MemoryReplyQueue implements ReplyPublisher, ReplySource {
     this.queue = new MemoryQueue(concurrency);
   }
 
-  async publish(requestId: string, _replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
-    this.queue.push({ requestId, type: event.event, replyTo: undefined, attempt: 1, body: overTheWire(event) });
+  async publish(jobId: string, _replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
+    this.queue.push({ jobId, type: event.event, replyTo: undefined, attempt: 1, body: overTheWire(event) });
   }
 
   async start(handle: (reply: InboundReply) => Promise<Settlement>): Promise<void> {

@@ -3,12 +3,12 @@ import type { Deadlines } from '../../ports.js';
 export class MemoryDeadlines implements Deadlines {
   private readonly due = new Map<string, number>();
 
-  async schedule(requestId: string, at: number): Promise<void> {
-    this.due.set(requestId, at);
+  async schedule(jobId: string, at: number): Promise<void> {
+    this.due.set(jobId, at);
   }
 
-  async cancel(requestId: string): Promise<void> {
-    this.due.delete(requestId);
+  async cancel(jobId: string): Promise<void> {
+    this.due.delete(jobId);
   }
 
   async claimDue(now: number, limit: number): Promise<string[]> {

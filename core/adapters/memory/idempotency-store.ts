@@ -2,7 +2,7 @@ import type { IdempotencyClaim, IdempotencyStore } from '../../ports.js';
 
 interface Claim {
   fingerprint: string;
-  requestId: string;
+  jobId: string;
   published: boolean;
   claimedAt: number;
   expiresAt: number;
@@ -16,24 +16,24 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     private readonly staleAfterMs: number,
   ) {}
 
-  async claim(type: string, key: string, fingerprint: string, requestId: string): Promise<IdempotencyClaim> {
+  async claim(type: string, key: string, fingerprint: string, jobId: string): Promise<IdempotencyClaim> {
     const id = `${type}:${key}`;
     const now = Date.now();
     const existing = this.claims.get(id);
     const stale = existing && !existing.published && now - existing.claimedAt > this.staleAfterMs;
     if (existing && existing.expiresAt > now && !stale) {
-      return { kind: 'existing', fingerprint: existing.fingerprint, requestId: existing.requestId, published: existing.published };
+      return { kind: 'existing', fingerprint: existing.fingerprint, jobId: existing.jobId, published: existing.published };
     }
-    this.claims.set(id, { fingerprint, requestId, published: false, claimedAt: now, expiresAt: now + this.ttlSeconds * 1000 });
+    this.claims.set(id, { fingerprint, jobId, published: false, claimedAt: now, expiresAt: now + this.ttlSeconds * 1000 });
     return { kind: 'claimed' };
   }
 
-  async markPublished(type: string, key: string, requestId: string): Promise<void> {
+  async markPublished(type: string, key: string, jobId: string): Promise<void> {
     const claim = this.claims.get(`${type}:${key}`);
-    if (claim?.requestId === requestId) claim.published = true;
+    if (claim?.jobId === jobId) claim.published = true;
   }
 
-  async release(type: string, key: string, requestId: string): Promise<void> {
-    if (this.claims.get(`${type}:${key}`)?.requestId === requestId) this.claims.delete(`${type}:${key}`);
+  async release(type: string, key: string, jobId: string): Promise<void> {
+    if (this.claims.get(`${type}:${key}`)?.jobId === jobId) this.claims.delete(`${type}:${key}`);
   }
 }

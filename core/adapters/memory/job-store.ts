@@ -1,7 +1,7 @@
-import type { JobEvent } from '../../events.js';
-import { compareEventIds, isControlEventId, isFinalEvent, parseEventId, QUEUED_EVENT } from '../../events.js';
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
 import type { AppendOutcome, EventFeed, JobControl, JobStore } from '../../ports.js';
+import type { JobEvent } from '../../protocol/events.js';
+import { compareEventIds, isControlEventId, isFinalEvent, parseEventId, QUEUED_EVENT } from '../../protocol/events.js';
 
 interface Entry {
   fields: Record<string, string>;
@@ -13,26 +13,26 @@ interface Entry {
 export class MemoryJobStore implements JobStore, EventFeed, JobControl {
   private readonly entries = new Map<string, Entry>();
   private readonly subscribed = new Set<string>();
-  private listener: (requestId: string, event: JobEvent) => void = () => {};
-  private stopListener: (requestId: string) => void = () => {};
+  private listener: (jobId: string, event: JobEvent) => void = () => {};
+  private stopListener: (jobId: string) => void = () => {};
 
   constructor(private readonly ttlSeconds: number) {}
 
-  async create(requestId: string, type: string, now: Date): Promise<void> {
+  async create(jobId: string, type: string, now: Date): Promise<void> {
     const at = now.toISOString();
-    this.entries.set(requestId, {
+    this.entries.set(jobId, {
       fields: { type, status: 'queued', created_at: at, updated_at: at, last_id: QUEUED_EVENT.id, final: '0' },
       events: [QUEUED_EVENT],
       expiresAt: Date.now() + this.ttlSeconds * 1000,
     });
   }
 
-  async remove(requestId: string): Promise<void> {
-    this.entries.delete(requestId);
+  async remove(jobId: string): Promise<void> {
+    this.entries.delete(jobId);
   }
 
-  async append(requestId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
-    const entry = this.live(requestId);
+  async append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
+    const entry = this.live(jobId);
     if (!entry) return 'unknown-job';
     if (entry.fields.final === '1') return 'after-final';
     if (compareEventIds(event.id, entry.fields.last_id!) <= 0) return 'duplicate';
@@ -44,48 +44,48 @@ export class MemoryJobStore implements JobStore, EventFeed, JobControl {
       updated_at: now.toISOString(),
     });
     entry.expiresAt = Date.now() + this.ttlSeconds * 1000;
-    if (this.subscribed.has(requestId)) this.listener(requestId, event);
-    if (isControlEventId(event.id)) this.stopListener(requestId);
+    if (this.subscribed.has(jobId)) this.listener(jobId, event);
+    if (isControlEventId(event.id)) this.stopListener(jobId);
     return 'appended';
   }
 
-  async get(requestId: string): Promise<JobRecord | undefined> {
-    const entry = this.live(requestId);
-    return entry && recordFromFields(requestId, entry.fields);
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const entry = this.live(jobId);
+    return entry && recordFromFields(jobId, entry.fields);
   }
 
-  async read(requestId: string, afterId: string | undefined) {
-    const entry = this.live(requestId);
+  async read(jobId: string, afterId: string | undefined) {
+    const entry = this.live(jobId);
     if (!entry) return { record: undefined, events: [] };
     const events = afterId ? entry.events.filter((e) => compareEventIds(e.id, afterId) > 0) : [...entry.events];
-    return { record: recordFromFields(requestId, entry.fields), events };
+    return { record: recordFromFields(jobId, entry.fields), events };
   }
 
-  async subscribe(requestId: string): Promise<void> {
-    this.subscribed.add(requestId);
+  async subscribe(jobId: string): Promise<void> {
+    this.subscribed.add(jobId);
   }
 
-  async unsubscribe(requestId: string): Promise<void> {
-    this.subscribed.delete(requestId);
+  async unsubscribe(jobId: string): Promise<void> {
+    this.subscribed.delete(jobId);
   }
 
-  onEvent(listener: (requestId: string, event: JobEvent) => void): void {
+  onEvent(listener: (jobId: string, event: JobEvent) => void): void {
     this.listener = listener;
   }
 
-  async isSettled(requestId: string): Promise<boolean> {
-    const entry = this.live(requestId);
+  async isSettled(jobId: string): Promise<boolean> {
+    const entry = this.live(jobId);
     return !entry || entry.fields.final === '1';
   }
 
-  onStop(listener: (requestId: string) => void): void {
+  onStop(listener: (jobId: string) => void): void {
     this.stopListener = listener;
   }
 
-  private live(requestId: string): Entry | undefined {
-    const entry = this.entries.get(requestId);
+  private live(jobId: string): Entry | undefined {
+    const entry = this.entries.get(jobId);
     if (entry && entry.expiresAt < Date.now()) {
-      this.entries.delete(requestId);
+      this.entries.delete(jobId);
       return undefined;
     }
     return entry;

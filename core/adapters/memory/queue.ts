@@ -2,7 +2,7 @@ import { pickDelay } from '../../backoff.js';
 import type { DecodedBody, Settlement } from '../../ports.js';
 
 export interface QueuedMessage {
-  requestId: string | undefined;
+  jobId: string | undefined;
   type: string | undefined;
   replyTo: string | undefined;
   attempt: number;

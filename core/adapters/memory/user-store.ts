@@ -1,13 +1,13 @@
 import type { RegisteredUser, UserStore } from '../../ports.js';
 
 export class MemoryUserStore implements UserStore {
-  private readonly byEmail = new Map<string, RegisteredUser & { requestId: string }>();
+  private readonly byEmail = new Map<string, RegisteredUser & { jobId: string }>();
 
-  async register(requestId: string, name: string, email: string): Promise<RegisteredUser | 'taken'> {
+  async register(jobId: string, name: string, email: string): Promise<RegisteredUser | 'taken'> {
     const key = email.toLowerCase();
     const existing = this.byEmail.get(key);
-    if (existing && existing.requestId !== requestId) return 'taken';
-    const user = existing ?? { user_id: crypto.randomUUID(), name, email, requestId };
+    if (existing && existing.jobId !== jobId) return 'taken';
+    const user = existing ?? { user_id: crypto.randomUUID(), name, email, jobId };
     this.byEmail.set(key, user);
     return { user_id: user.user_id, name: user.name, email: user.email };
   }

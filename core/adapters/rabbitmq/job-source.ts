@@ -88,7 +88,7 @@ export class RabbitJobSource implements JobSource {
 function toInboundJob(msg: AsyncMessage): InboundJob {
   const attempt = Number(msg.headers?.[ATTEMPT_HEADER] ?? 1);
   return {
-    requestId: msg.correlationId || undefined,
+    jobId: msg.correlationId || undefined,
     type: msg.type || msg.routingKey || undefined,
     replyTo: msg.replyTo || undefined,
     attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,

@@ -14,14 +14,14 @@ export class RabbitReplyPublisher implements ReplyPublisher, Closable {
     });
   }
 
-  async publish(requestId: string, replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
+  async publish(jobId: string, replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
     await this.publisher.send(
       {
         exchange: '',
         routingKey: replyTo,
         durable: true,
-        correlationId: requestId,
-        messageId: `${requestId}/${event.id}`,
+        correlationId: jobId,
+        messageId: `${jobId}/${event.id}`,
         type: event.event,
         contentType: 'application/json',
       },

@@ -48,5 +48,5 @@ export class RabbitReplySource implements ReplySource {
 }
 
 function toInboundReply(msg: AsyncMessage): InboundReply {
-  return { requestId: msg.correlationId || undefined, body: decodeBody(msg.body, msg.contentType) };
+  return { jobId: msg.correlationId || undefined, body: decodeBody(msg.body, msg.contentType) };
 }

@@ -22,12 +22,12 @@ export class RedisDeadlines implements Deadlines {
     this.redis = redis as RedisWithScripts;
   }
 
-  async schedule(requestId: string, at: number): Promise<void> {
-    await this.redis.zadd(this.keys.deadlines, at, requestId);
+  async schedule(jobId: string, at: number): Promise<void> {
+    await this.redis.zadd(this.keys.deadlines, at, jobId);
   }
 
-  async cancel(requestId: string): Promise<void> {
-    await this.redis.zrem(this.keys.deadlines, requestId);
+  async cancel(jobId: string): Promise<void> {
+    await this.redis.zrem(this.keys.deadlines, jobId);
   }
 
   claimDue(now: number, limit: number): Promise<string[]> {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { isEventName, type JobEvent } from '../../events.js';
 import type { EventFeed } from '../../ports.js';
+import { isEventName, type JobEvent } from '../../protocol/events.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -8,7 +8,7 @@ import type { RedisKeys } from './keys.js';
  * to the requests this process streams. ioredis re-subscribes by itself after a reconnect.
  */
 export class RedisEventFeed implements EventFeed {
-  private listener: (requestId: string, event: JobEvent) => void = () => {};
+  private listener: (jobId: string, event: JobEvent) => void = () => {};
   private gapListener: () => void = () => {};
   private lost = false;
 
@@ -17,9 +17,9 @@ export class RedisEventFeed implements EventFeed {
     private readonly keys: RedisKeys,
   ) {
     subscriber.on('message', (channel: string, message: string) => {
-      const requestId = this.keys.requestIdOfChannel(channel);
-      const event = requestId ? decodeNotification(message) : undefined;
-      if (requestId && event) this.listener(requestId, event);
+      const jobId = this.keys.jobIdOfChannel(channel);
+      const event = jobId ? decodeNotification(message) : undefined;
+      if (jobId && event) this.listener(jobId, event);
     });
     // Events published while the connection was down are gone from pub/sub (the log has them).
     subscriber.on('close', () => (this.lost = true));
@@ -34,16 +34,16 @@ export class RedisEventFeed implements EventFeed {
     this.gapListener = listener;
   }
 
-  onEvent(listener: (requestId: string, event: JobEvent) => void): void {
+  onEvent(listener: (jobId: string, event: JobEvent) => void): void {
     this.listener = listener;
   }
 
-  async subscribe(requestId: string): Promise<void> {
-    await this.subscriber.subscribe(this.keys.channel(requestId));
+  async subscribe(jobId: string): Promise<void> {
+    await this.subscriber.subscribe(this.keys.channel(jobId));
   }
 
-  async unsubscribe(requestId: string): Promise<void> {
-    await this.subscriber.unsubscribe(this.keys.channel(requestId));
+  async unsubscribe(jobId: string): Promise<void> {
+    await this.subscriber.unsubscribe(this.keys.channel(jobId));
   }
 }
 

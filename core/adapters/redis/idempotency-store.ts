@@ -28,7 +28,7 @@ return 1
 
 type RedisWithScripts = Redis & {
   relayClaimKey(key: string, value: string, ttl: number, now: number, staleMs: number): Promise<string | null>;
-  relayMarkPublished(key: string, requestId: string): Promise<number>;
+  relayMarkPublished(key: string, jobId: string): Promise<number>;
 };
 
 /** `Idempotency-Key` records in Redis, one key per job type and client key. */
@@ -47,28 +47,28 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.redis = redis as RedisWithScripts;
   }
 
-  async claim(type: string, key: string, fingerprint: string, requestId: string): Promise<IdempotencyClaim> {
+  async claim(type: string, key: string, fingerprint: string, jobId: string): Promise<IdempotencyClaim> {
     const now = Date.now();
     const existing = await this.redis.relayClaimKey(
       this.keys.idempotency(type, key),
-      `${fingerprint} ${requestId} pending ${now}`,
+      `${fingerprint} ${jobId} pending ${now}`,
       this.ttlSeconds,
       now,
       this.staleAfterMs,
     );
     if (existing === null) return { kind: 'claimed' };
     const [held = '', heldId = '', state] = existing.split(' ');
-    return { kind: 'existing', fingerprint: held, requestId: heldId, published: state === 'published' };
+    return { kind: 'existing', fingerprint: held, jobId: heldId, published: state === 'published' };
   }
 
-  async markPublished(type: string, key: string, requestId: string): Promise<void> {
-    await this.redis.relayMarkPublished(this.keys.idempotency(type, key), requestId);
+  async markPublished(type: string, key: string, jobId: string): Promise<void> {
+    await this.redis.relayMarkPublished(this.keys.idempotency(type, key), jobId);
   }
 
-  async release(type: string, key: string, requestId: string): Promise<void> {
+  async release(type: string, key: string, jobId: string): Promise<void> {
     // Only the claim's owner frees it; a takeover may have replaced it meanwhile.
     const redisKey = this.keys.idempotency(type, key);
     const current = await this.redis.get(redisKey);
-    if (current?.split(' ')[1] === requestId) await this.redis.del(redisKey);
+    if (current?.split(' ')[1] === jobId) await this.redis.del(redisKey);
   }
 }

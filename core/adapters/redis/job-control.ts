@@ -4,7 +4,7 @@ import type { RedisKeys } from './keys.js';
 
 /** The worker's view of jobs stopped elsewhere: the record's final flag, and the control channel. */
 export class RedisJobControl implements JobControl {
-  private listener: (requestId: string) => void = () => {};
+  private listener: (jobId: string) => void = () => {};
 
   constructor(
     private readonly redis: Redis,
@@ -13,18 +13,18 @@ export class RedisJobControl implements JobControl {
   ) {
     subscriber.on('message', (channel: string, jobKey: string) => {
       if (channel !== keys.controlChannel) return;
-      const requestId = keys.requestIdOfJobKey(jobKey);
-      if (requestId) this.listener(requestId);
+      const jobId = keys.jobIdOfJobKey(jobKey);
+      if (jobId) this.listener(jobId);
     });
     void subscriber.subscribe(keys.controlChannel);
   }
 
-  async isSettled(requestId: string): Promise<boolean> {
-    const final = await this.redis.hget(this.keys.job(requestId), 'final');
+  async isSettled(jobId: string): Promise<boolean> {
+    const final = await this.redis.hget(this.keys.job(jobId), 'final');
     return final === null || final === '1';
   }
 
-  onStop(listener: (requestId: string) => void): void {
+  onStop(listener: (jobId: string) => void): void {
     this.listener = listener;
   }
 }

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { EventName, JobEvent } from '../../events.js';
-import { isControlEventId, isFinalEvent, QUEUED_EVENT } from '../../events.js';
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
 import type { AppendOutcome, HealthCheck, JobStore } from '../../ports.js';
+import type { EventName, JobEvent } from '../../protocol/events.js';
+import { isControlEventId, isFinalEvent, QUEUED_EVENT } from '../../protocol/events.js';
 import appendEventLua from './append-event.lua.js';
 import createJobLua from './create-job.lua.js';
 import type { RedisKeys } from './keys.js';
@@ -29,10 +29,10 @@ export class RedisJobStore implements JobStore, HealthCheck {
     this.redis = redis as RedisWithScripts;
   }
 
-  async create(requestId: string, type: string, now: Date): Promise<void> {
+  async create(jobId: string, type: string, now: Date): Promise<void> {
     await this.redis.relayCreateJob(
-      this.keys.job(requestId),
-      this.keys.log(requestId),
+      this.keys.job(jobId),
+      this.keys.log(jobId),
       type,
       now.toISOString(),
       String(this.ttlSeconds),
@@ -42,16 +42,16 @@ export class RedisJobStore implements JobStore, HealthCheck {
     );
   }
 
-  async remove(requestId: string): Promise<void> {
-    await this.redis.del(this.keys.job(requestId), this.keys.log(requestId));
+  async remove(jobId: string): Promise<void> {
+    await this.redis.del(this.keys.job(jobId), this.keys.log(jobId));
   }
 
-  async append(requestId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
+  async append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
     const changes = Object.entries(recordChangesFor(event)).flat();
     return this.redis.relayAppendEvent(
-      this.keys.job(requestId),
-      this.keys.log(requestId),
-      this.keys.channel(requestId),
+      this.keys.job(jobId),
+      this.keys.log(jobId),
+      this.keys.channel(jobId),
       event.id,
       event.event,
       event.data,
@@ -64,19 +64,15 @@ export class RedisJobStore implements JobStore, HealthCheck {
     );
   }
 
-  async get(requestId: string): Promise<JobRecord | undefined> {
-    return recordFromFields(requestId, await this.redis.hgetall(this.keys.job(requestId)));
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    return recordFromFields(jobId, await this.redis.hgetall(this.keys.job(jobId)));
   }
 
-  async read(requestId: string, afterId: string | undefined) {
-    const [flat, entries] = await this.redis.relayReadLog(
-      this.keys.job(requestId),
-      this.keys.log(requestId),
-      afterId ? `(${afterId}` : '-',
-    );
+  async read(jobId: string, afterId: string | undefined) {
+    const [flat, entries] = await this.redis.relayReadLog(this.keys.job(jobId), this.keys.log(jobId), afterId ? `(${afterId}` : '-');
     const fields: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-    const record = recordFromFields(requestId, fields);
+    const record = recordFromFields(jobId, fields);
     const events: JobEvent[] = record ? entries.map(([id, kv]) => toEvent(id, kv)) : [];
     return { record, events };
   }

@@ -5,20 +5,20 @@
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  job(requestId: string): string {
-    return `${this.prefix}{${requestId}}:job`;
+  job(jobId: string): string {
+    return `${this.prefix}{${jobId}}:job`;
   }
 
-  log(requestId: string): string {
-    return `${this.prefix}{${requestId}}:log`;
+  log(jobId: string): string {
+    return `${this.prefix}{${jobId}}:log`;
   }
 
-  channel(requestId: string): string {
-    return `${this.prefix}{${requestId}}:events`;
+  channel(jobId: string): string {
+    return `${this.prefix}{${jobId}}:events`;
   }
 
   /** The request id a channel name belongs to, or undefined for someone else's channel. */
-  requestIdOfChannel(channel: string): string | undefined {
+  jobIdOfChannel(channel: string): string | undefined {
     const head = `${this.prefix}{`;
     if (!channel.startsWith(head) || !channel.endsWith('}:events')) return undefined;
     return channel.slice(head.length, -'}:events'.length);
@@ -29,7 +29,7 @@ export class RedisKeys {
     return `${this.prefix}control`;
   }
 
-  requestIdOfJobKey(key: string): string | undefined {
+  jobIdOfJobKey(key: string): string | undefined {
     const head = `${this.prefix}{`;
     if (!key.startsWith(head) || !key.endsWith('}:job')) return undefined;
     return key.slice(head.length, -'}:job'.length);

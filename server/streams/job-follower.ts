@@ -1,6 +1,6 @@
-import { compareEventIds, isFinalEvent, type JobEvent } from '../core/events.js';
-import type { JobRecord } from '../core/job-record.js';
-import type { JobStore } from '../core/ports.js';
+import type { JobRecord } from '../../core/job-record.js';
+import type { JobStore } from '../../core/ports.js';
+import { compareEventIds, isFinalEvent, type JobEvent } from '../../core/protocol/events.js';
 import type { Hub } from './hub.js';
 
 /**
@@ -18,16 +18,16 @@ export class JobFollower {
   record: JobRecord | undefined;
 
   private constructor(
-    readonly requestId: string,
+    readonly jobId: string,
     private position: string | undefined,
   ) {}
 
   /** Subscribes, then reads the log. The record is undefined for an unknown or expired job. */
-  static async open(hub: Hub, store: JobStore, requestId: string, after: string | undefined): Promise<JobFollower> {
-    const follower = new JobFollower(requestId, after);
-    follower.detach = await hub.attach(requestId, (event) => follower.onLive(event));
+  static async open(hub: Hub, store: JobStore, jobId: string, after: string | undefined): Promise<JobFollower> {
+    const follower = new JobFollower(jobId, after);
+    follower.detach = await hub.attach(jobId, (event) => follower.onLive(event));
     try {
-      const { record, events } = await store.read(requestId, after);
+      const { record, events } = await store.read(jobId, after);
       follower.record = record;
       follower.replay = events;
     } catch (err) {

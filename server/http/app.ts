@@ -1,18 +1,18 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { z } from 'zod';
-import { CANCELLED_EVENT } from '../core/events.js';
-import { fingerprint } from '../core/fingerprint.js';
-import { statusBody } from '../core/job-record.js';
-import { coerceFormFields } from '../core/jobs/form-fields.js';
-import type { JobType } from '../core/jobs/index.js';
-import type { Logger } from '../core/logger.js';
-import type { Deadlines, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../core/ports.js';
-import { isRequestId, isValidToken, tokenFor } from '../core/token.js';
+import { fingerprint } from '../../core/fingerprint.js';
+import { statusBody } from '../../core/job-record.js';
+import { coerceFormFields } from '../../core/jobs/form-fields.js';
+import type { JobType } from '../../core/jobs/index.js';
+import type { Logger } from '../../core/logger.js';
+import type { Deadlines, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../../core/ports.js';
+import { CANCELLED_EVENT } from '../../core/protocol/events.js';
+import { isJobId, isValidToken, tokenFor } from '../../core/token.js';
+import type { WebMetrics } from '../metrics.js';
+import { codeForBodyError, sendError } from './errors.js';
 import { statusPage, validationPage } from './html-pages.js';
-import { codeForBodyError, sendError } from './http-errors.js';
 import { jobTypesDocument } from './job-types-document.js';
-import type { WebMetrics } from './metrics.js';
 import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
 
 export interface AppDeps {
@@ -154,22 +154,21 @@ export function createApp(deps: AppDeps): express.Express {
         return sendError(res, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters');
       }
 
-      const requestId = crypto.randomUUID();
+      const jobId = crypto.randomUUID();
       if (idempotencyKey !== undefined) {
-        const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), requestId).catch(
+        const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), jobId).catch(
           () => 'unavailable' as const,
         );
         if (decided === 'unavailable') return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
         if (decided === 'reused') return sendError(res, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
         if (decided !== 'claimed') return acceptedResponse(res, decided, secret, wantsHtml);
       }
-      const release = () =>
-        idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, requestId);
+      const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, jobId));
 
-      const log = logger.child({ request_id: requestId, type: type.name });
+      const log = logger.child({ request_id: jobId, type: type.name });
       try {
         const now = new Date();
-        await Promise.all([store.create(requestId, type.name, now), deps.deadlines.schedule(requestId, now.getTime() + deps.jobTimeoutMs)]);
+        await Promise.all([store.create(jobId, type.name, now), deps.deadlines.schedule(jobId, now.getTime() + deps.jobTimeoutMs)]);
       } catch (err) {
         log.warn({ err }, 'job record not created');
         metrics.publishFailures.inc();
@@ -177,37 +176,37 @@ export function createApp(deps: AppDeps): express.Express {
         return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
       }
       try {
-        await deps.publisher.publish({ requestId, type: type.name, input: parsed.data });
+        await deps.publisher.publish({ jobId, type: type.name, input: parsed.data });
       } catch (err) {
         log.warn({ err }, 'job not published');
         metrics.publishFailures.inc();
-        await store.remove(requestId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
-        await deps.deadlines.cancel(requestId).catch(() => undefined);
+        await store.remove(jobId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
+        await deps.deadlines.cancel(jobId).catch(() => undefined);
         await release().catch(() => undefined);
         return sendError(res, 'unavailable', 'The job queue is unavailable, try again shortly');
       }
       if (idempotencyKey !== undefined) {
         await deps.idempotency
-          .markPublished(type.name, idempotencyKey, requestId)
+          .markPublished(type.name, idempotencyKey, jobId)
           .catch((err) => log.warn({ err }, 'idempotency key not marked'));
       }
       metrics.jobsSubmitted.inc({ type: type.name });
       log.info('job accepted');
-      acceptedResponse(res, requestId, secret, wantsHtml);
+      acceptedResponse(res, jobId, secret, wantsHtml);
     },
   );
 
   const authorised = (req: Request): string | undefined => {
     const id = String(req.params.id);
-    return isRequestId(id) && isValidToken(secrets, id, req.query.token) ? id : undefined;
+    return isJobId(id) && isValidToken(secrets, id, req.query.token) ? id : undefined;
   };
 
   app.get('/api/jobs/:id', async (req, res) => {
-    const requestId = authorised(req);
-    if (!requestId) return sendError(res, 'not_found', 'No such job');
+    const jobId = authorised(req);
+    if (!jobId) return sendError(res, 'not_found', 'No such job');
     let record: Awaited<ReturnType<typeof store.get>>;
     try {
-      record = await store.get(requestId);
+      record = await store.get(jobId);
     } catch {
       return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
     }
@@ -216,25 +215,25 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.delete('/api/jobs/:id', async (req, res) => {
-    const requestId = authorised(req);
-    if (!requestId) return sendError(res, 'not_found', 'No such job');
+    const jobId = authorised(req);
+    if (!jobId) return sendError(res, 'not_found', 'No such job');
     try {
-      const outcome = await store.append(requestId, CANCELLED_EVENT, new Date(), true);
+      const outcome = await store.append(jobId, CANCELLED_EVENT, new Date(), true);
       if (outcome === 'unknown-job') return sendError(res, 'not_found', 'No such job');
       if (outcome !== 'appended') return sendError(res, 'already_final', 'The job has already finished');
-      deps.deadlines.cancel(requestId).catch(() => undefined);
-      const record = await store.get(requestId);
+      deps.deadlines.cancel(jobId).catch(() => undefined);
+      const record = await store.get(jobId);
       metrics.jobsCompleted.inc({ type: record?.type ?? 'unknown', outcome: 'cancelled' });
-      req.log.info({ request_id: requestId }, 'job cancelled');
-      res.status(200).json(record ? statusBody(record) : { request_id: requestId, status: 'failed' });
+      req.log.info({ request_id: jobId }, 'job cancelled');
+      res.status(200).json(record ? statusBody(record) : { request_id: jobId, status: 'failed' });
     } catch {
       sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
     }
   });
 
   app.get('/jobs/:id', async (req, res) => {
-    const requestId = authorised(req);
-    const record = requestId ? await store.get(requestId).catch(() => undefined) : undefined;
+    const jobId = authorised(req);
+    const record = jobId ? await store.get(jobId).catch(() => undefined) : undefined;
     if (!record)
       return void res.status(404).type('html').send('<!doctype html><title>Not found</title><p>No such job. <a href="/">Back</a></p>');
     res.set('Cache-Control', 'no-store').type('html').send(statusPage(record));
@@ -270,17 +269,17 @@ function depthOf(value: unknown): number {
   return max;
 }
 
-function acceptedResponse(res: Response, requestId: string, secret: string, wantsHtml: boolean): void {
-  const token = tokenFor(secret, requestId);
+function acceptedResponse(res: Response, jobId: string, secret: string, wantsHtml: boolean): void {
+  const token = tokenFor(secret, jobId);
   if (wantsHtml) {
-    res.redirect(303, `/jobs/${requestId}?token=${token}`);
+    res.redirect(303, `/jobs/${jobId}?token=${token}`);
     return;
   }
-  const statusUrl = `/api/jobs/${requestId}?token=${token}`;
+  const statusUrl = `/api/jobs/${jobId}?token=${token}`;
   res
     .status(202)
     .location(statusUrl)
-    .json({ status: 'accepted', request_id: requestId, events_url: `/api/jobs/${requestId}/events?token=${token}`, status_url: statusUrl });
+    .json({ status: 'accepted', request_id: jobId, events_url: `/api/jobs/${jobId}/events?token=${token}`, status_url: statusUrl });
 }
 
 /**
@@ -292,14 +291,14 @@ async function claimIdempotencyKey(
   type: string,
   key: string,
   print: string,
-  requestId: string,
+  jobId: string,
 ): Promise<'claimed' | 'reused' | 'unavailable' | string> {
   const deadline = Date.now() + deps.idempotencyWaitMs;
   for (;;) {
-    const claim = await deps.idempotency.claim(type, key, print, requestId);
+    const claim = await deps.idempotency.claim(type, key, print, jobId);
     if (claim.kind === 'claimed') return 'claimed';
     if (claim.fingerprint !== print) return 'reused';
-    if (claim.published) return claim.requestId;
+    if (claim.published) return claim.jobId;
     if (Date.now() > deadline) return 'unavailable';
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

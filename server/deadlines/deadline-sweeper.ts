@@ -1,6 +1,6 @@
-import { timeoutEvent } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import type { Deadlines, JobStore } from '../core/ports.js';
+import type { Logger } from '../../core/logger.js';
+import type { Deadlines, JobStore } from '../../core/ports.js';
+import { timeoutEvent } from '../../core/protocol/events.js';
 
 /** How often each web instance looks for jobs past their deadline. */
 export const SWEEP_INTERVAL_MS = 250;
@@ -20,7 +20,7 @@ export class DeadlineSweeper {
     private readonly store: JobStore,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
-    private readonly onTimedOut: (requestId: string) => void = () => undefined,
+    private readonly onTimedOut: (jobId: string) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -40,17 +40,17 @@ export class DeadlineSweeper {
       const event = timeoutEvent(this.timeoutMs);
       const timedOut = { id: event.id, event: event.event, data: JSON.stringify(event.data) };
       await Promise.all(
-        due.map(async (requestId) => {
+        due.map(async (jobId) => {
           try {
-            const outcome = await this.store.append(requestId, timedOut, new Date(), true);
+            const outcome = await this.store.append(jobId, timedOut, new Date(), true);
             if (outcome === 'appended') {
-              this.logger.info({ request_id: requestId }, 'job timed out');
-              this.onTimedOut(requestId);
+              this.logger.info({ request_id: jobId }, 'job timed out');
+              this.onTimedOut(jobId);
             }
           } catch (err) {
             // Not lost: put the deadline back for the next sweep.
-            this.logger.warn({ err, request_id: requestId }, 'timeout not recorded; retrying');
-            await this.deadlines.schedule(requestId, Date.now()).catch(() => undefined);
+            this.logger.warn({ err, request_id: jobId }, 'timeout not recorded; retrying');
+            await this.deadlines.schedule(jobId, Date.now()).catch(() => undefined);
           }
         }),
       );

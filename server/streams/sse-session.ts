@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { JobEvent } from '../core/events.js';
-import { encodeComment, encodeMessage, encodeRetry } from '../core/sse.js';
+import type { JobEvent } from '../../core/protocol/events.js';
+import { encodeComment, encodeMessage, encodeRetry } from '../../core/protocol/sse.js';
 
 export interface SseSessionOptions {
   retryMs: number;

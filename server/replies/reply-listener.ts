@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { type EventName, isEventName, isFinalEvent, parseEventId } from '../core/events.js';
-import type { Logger } from '../core/logger.js';
-import type { Deadlines, InboundReply, JobStore, ReplySource, Settlement } from '../core/ports.js';
+import type { Logger } from '../../core/logger.js';
+import type { Deadlines, InboundReply, JobStore, ReplySource, Settlement } from '../../core/ports.js';
+import { type EventName, isEventName, isFinalEvent, parseEventId } from '../../core/protocol/events.js';
 
 interface Reply {
   id: string;
@@ -55,7 +55,7 @@ export class ReplyListener {
   }
 
   async handle(reply: InboundReply): Promise<Settlement> {
-    if (!reply.requestId) return this.poison(reply, 'missing_correlation_id');
+    if (!reply.jobId) return this.poison(reply, 'missing_correlation_id');
     if (!reply.body.json) return this.poison(reply, 'invalid_json');
     const parsed = asReply(reply.body.value);
     if (!parsed) return this.poison(reply, 'invalid_reply');
@@ -66,7 +66,7 @@ export class ReplyListener {
     for (let attempt = 1; ; attempt++) {
       try {
         const acceptGap = Date.now() >= gapDeadline;
-        const outcome = await this.store.append(reply.requestId, event, new Date(), acceptGap);
+        const outcome = await this.store.append(reply.jobId, event, new Date(), acceptGap);
         if (outcome === 'gap') {
           if (this.stopping) return { kind: 'requeue' };
           // The previous reply is with another listener; give it a moment to be logged first.
@@ -76,23 +76,23 @@ export class ReplyListener {
         }
         this.metrics?.repliesStored.inc({ outcome });
         if (outcome === 'appended' && isFinalEvent(event.event)) {
-          this.deadlines.cancel(reply.requestId).catch(() => undefined);
+          this.deadlines.cancel(reply.jobId).catch(() => undefined);
           const code = event.event === 'result' ? 'succeeded' : String((parsed.data as { code?: unknown })?.code ?? 'failed');
           this.metrics?.jobsCompleted.inc({ type: parsed.job_type ?? 'unknown', outcome: code });
         }
         if (outcome === 'unknown-job') return this.poison(reply, 'unknown_request');
-        if (outcome !== 'appended') this.logger.debug({ request_id: reply.requestId, event_id: event.id, outcome }, 'reply dropped');
+        if (outcome !== 'appended') this.logger.debug({ request_id: reply.jobId, event_id: event.id, outcome }, 'reply dropped');
         return { kind: 'ack' };
       } catch (err) {
         if (this.stopping) return { kind: 'requeue' };
-        if (attempt === 1) this.logger.warn({ err, request_id: reply.requestId }, 'event log unreachable; holding reply');
+        if (attempt === 1) this.logger.warn({ err, request_id: reply.jobId }, 'event log unreachable; holding reply');
         await delay(Math.min(100 * attempt, 1_000));
       }
     }
   }
 
   private poison(reply: InboundReply, reason: string): Settlement {
-    this.logger.warn({ request_id: reply.requestId, reason }, 'poison reply dead-lettered');
+    this.logger.warn({ request_id: reply.jobId, reason }, 'poison reply dead-lettered');
     this.metrics?.deadLettered.inc({ reason });
     return { kind: 'dead-letter', reason };
   }

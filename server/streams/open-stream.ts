@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { JobEvent } from '../core/events.js';
-import type { JobRecord } from '../core/job-record.js';
-import type { JobStore } from '../core/ports.js';
+import type { JobRecord } from '../../core/job-record.js';
+import type { JobStore } from '../../core/ports.js';
+import type { JobEvent } from '../../core/protocol/events.js';
 import type { Hub } from './hub.js';
 import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
@@ -22,8 +22,8 @@ export interface StreamParams {
 }
 
 /** One job's stream: event ids are the job's own; closed after the final event. */
-export async function openJobStream(params: StreamParams & { requestId: string; lastEventId: string | undefined }): Promise<StreamOutcome> {
-  const follower = await JobFollower.open(params.hub, params.store, params.requestId, params.lastEventId);
+export async function openJobStream(params: StreamParams & { jobId: string; lastEventId: string | undefined }): Promise<StreamOutcome> {
+  const follower = await JobFollower.open(params.hub, params.store, params.jobId, params.lastEventId);
   if (!follower.record) return abandon([follower], { kind: 'not-found' });
   if (follower.finishedBeforeStart) return abandon([follower], { kind: 'already-final' });
   const session = openSession(params, [follower]);
@@ -41,11 +41,11 @@ export async function openJobStream(params: StreamParams & { requestId: string; 
  * the order the jobs were asked for (`1-3,0-1,1-7`), so Last-Event-ID resumes them all.
  */
 export async function openMultiJobStream(
-  params: StreamParams & { jobs: { requestId: string; after: string | undefined }[] },
+  params: StreamParams & { jobs: { jobId: string; after: string | undefined }[] },
 ): Promise<StreamOutcome> {
   const followers: JobFollower[] = [];
   try {
-    for (const job of params.jobs) followers.push(await JobFollower.open(params.hub, params.store, job.requestId, job.after));
+    for (const job of params.jobs) followers.push(await JobFollower.open(params.hub, params.store, job.jobId, job.after));
   } catch (err) {
     for (const f of followers) f.close();
     throw err;
@@ -58,7 +58,7 @@ export async function openMultiJobStream(
   for (const follower of followers) {
     follower.start((event: JobEvent, fromLog) => {
       params.observe?.(event, fromLog, follower.record!);
-      const data = `{"request_id":"${follower.requestId}","event_id":"${event.id}","data":${event.data}}`;
+      const data = `{"request_id":"${follower.jobId}","event_id":"${event.id}","data":${event.data}}`;
       session.send({ id: cursor(), event: event.event, data });
       if (followers.every((f) => f.finished)) session.end();
     });

@@ -1,7 +1,7 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
-import { sendError } from './http-errors.js';
+import { sendError } from './errors.js';
 
 /** Security headers: a CSP that allows only the page's own script and style, no framing, no sniffing. */
 export function securityHeaders(): RequestHandler {

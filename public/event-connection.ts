@@ -8,7 +8,7 @@ import type { JobState } from './job-state.js';
 export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
 
 export interface StreamEvents {
-  onEvent(requestId: string, name: string, eventId: string, data: unknown): void;
+  onEvent(jobId: string, name: string, eventId: string, data: unknown): void;
   onConnection(state: ConnectionState): void;
 }
 
@@ -30,7 +30,7 @@ export class JobStream {
       this.events.onConnection('idle');
       return;
     }
-    const list = this.jobs.map((j) => `${j.requestId}.${j.token}`).join(',');
+    const list = this.jobs.map((j) => `${j.jobId}.${j.token}`).join(',');
     const cursor = this.jobs.map((j) => j.lastEventId ?? '0-0').join(',');
     const url = `/api/events?jobs=${encodeURIComponent(list)}&last_event_id=${encodeURIComponent(cursor)}`;
     const source = new EventSource(url);

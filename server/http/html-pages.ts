@@ -2,7 +2,7 @@
  * Server-rendered pages for browsers without JavaScript: a status page that refreshes itself
  * until the job is final, and the validation failure page. Every value is HTML-escaped.
  */
-import type { JobRecord } from '../core/job-record.js';
+import type { JobRecord } from '../../core/job-record.js';
 
 export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,7 +32,7 @@ ${body}
 export function statusPage(record: JobRecord): string {
   const final = record.status === 'succeeded' || record.status === 'failed';
   const parts = [
-    `<p>Job <code>${escapeHtml(record.requestId)}</code> (${escapeHtml(record.type)}): <strong class="status">${escapeHtml(record.status)}</strong></p>`,
+    `<p>Job <code>${escapeHtml(record.jobId)}</code> (${escapeHtml(record.type)}): <strong class="status">${escapeHtml(record.status)}</strong></p>`,
   ];
   if (record.progress && !final) {
     const progress = JSON.parse(record.progress) as { percent: number; message?: string };

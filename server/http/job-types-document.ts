@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JobType } from '../core/jobs/index.js';
+import type { JobType } from '../../core/jobs/index.js';
 
 /** `GET /api/job-types`: each type with the JSON Schema of its input, from the same zod schema the server validates with. */
 export function jobTypesDocument(jobTypes: ReadonlyMap<string, JobType>) {

@@ -4,15 +4,15 @@
  * keeps would be paid for the whole life of every stream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isFinalEvent, type JobEvent, parseEventId } from '../core/events.js';
-import type { JobRecord } from '../core/job-record.js';
-import type { Logger } from '../core/logger.js';
-import type { JobStore, StreamQuota } from '../core/ports.js';
-import { isRequestId, isValidToken } from '../core/token.js';
-import { writeError } from './http-errors.js';
+import type { JobRecord } from '../../core/job-record.js';
+import type { Logger } from '../../core/logger.js';
+import type { JobStore, StreamQuota } from '../../core/ports.js';
+import { isFinalEvent, type JobEvent, parseEventId } from '../../core/protocol/events.js';
+import { isJobId, isValidToken } from '../../core/token.js';
+import { writeError } from '../http/errors.js';
+import type { WebMetrics } from '../metrics.js';
 import type { Hub } from './hub.js';
-import { MULTI_STREAM_MAX_JOBS, openJobStream, openMultiJobStream, type StreamOutcome } from './job-stream.js';
-import type { WebMetrics } from './metrics.js';
+import { MULTI_STREAM_MAX_JOBS, openJobStream, openMultiJobStream, type StreamOutcome } from './open-stream.js';
 import type { SseSession, SseSessionOptions } from './sse-session.js';
 
 export interface StreamRouteDeps {
@@ -85,8 +85,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
   };
 
   const oneJob = (req: IncomingMessage, res: ServerResponse, url: URL, id: string) => {
-    if (!isRequestId(id) || !isValidToken(deps.secrets, id, url.searchParams.get('token')))
-      return writeError(res, 'not_found', 'No such job');
+    if (!isJobId(id) || !isValidToken(deps.secrets, id, url.searchParams.get('token'))) return writeError(res, 'not_found', 'No such job');
     const lastEventId = resumePosition(req, url);
     if (lastEventId !== undefined && !parseEventId(lastEventId)) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
@@ -95,7 +94,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
       openJobStream({
         hub: deps.hub,
         store: deps.store,
-        requestId: id,
+        jobId: id,
         lastEventId,
         res,
         session: deps.session,
@@ -109,7 +108,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     const jobs = parseJobList(url.searchParams.get('jobs'));
     if (jobs === 'too-many')
       return writeError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
-    if (!jobs || jobs.some((j) => !isRequestId(j.requestId) || !isValidToken(deps.secrets, j.requestId, j.token))) {
+    if (!jobs || jobs.some((j) => !isJobId(j.jobId) || !isValidToken(deps.secrets, j.jobId, j.token))) {
       return writeError(res, 'not_found', 'No such job');
     }
     const cursor = resumePosition(req, url);
@@ -121,7 +120,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
       openMultiJobStream({
         hub: deps.hub,
         store: deps.store,
-        jobs: jobs.map((j, i) => ({ requestId: j.requestId, after: positions[i] })),
+        jobs: jobs.map((j, i) => ({ jobId: j.jobId, after: positions[i] })),
         res,
         session: deps.session,
         sessions: deps.sessions,
@@ -161,13 +160,13 @@ function decodeURIComponentSafe(value: string): string {
 }
 
 /** `jobs=<id>.<token>,<id>.<token>` */
-function parseJobList(value: string | null): { requestId: string; token: string }[] | 'too-many' | undefined {
+function parseJobList(value: string | null): { jobId: string; token: string }[] | 'too-many' | undefined {
   if (!value) return undefined;
   const items = value.split(',');
   if (items.length > MULTI_STREAM_MAX_JOBS) return 'too-many';
   const jobs = items.map((item) => {
-    const [requestId = '', token = ''] = item.split('.');
-    return { requestId, token };
+    const [jobId = '', token = ''] = item.split('.');
+    return { jobId, token };
   });
-  return new Set(jobs.map((j) => j.requestId)).size === jobs.length ? jobs : undefined;
+  return new Set(jobs.map((j) => j.jobId)).size === jobs.length ? jobs : undefined;
 }
