@@ -3,9 +3,6 @@ import { createLogger } from '../core/logger.js';
 import { exitOnSignals, logStrayRejections } from '../core/shutdown.js';
 import { assembleWorker } from './assemble.js';
 
-/** Heroku gives a process 30 s after SIGTERM; the worker uses up to 25 s to finish jobs in hand. */
-const WORKER_GRACE_MS = 25_000;
-
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('relay-worker', config.logLevel);
@@ -15,7 +12,7 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const worker = await assembleWorker(config, logger);
-  exitOnSignals(() => worker.stop(), WORKER_GRACE_MS, logger);
+  exitOnSignals(() => worker.stop(), config.workerShutdownGraceMs, logger);
 }
 
 main().catch((err) => {

@@ -4,12 +4,22 @@ import { DEFAULTS } from './defaults.js';
 /** A configuration problem that stops the process; the message names the variable. */
 export class ConfigError extends Error {}
 
+/** One setting: the variable it is read from and how its text becomes a value, default included. */
+interface Setting<T> {
+  env: string;
+  parse: z.ZodType<T>;
+}
+
+const setting = <T>(env: string, parse: z.ZodType<T>): Setting<T> => ({ env, parse });
+
+const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
+
 const int = (fallback: number, min = 0) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
+      if (blank(v)) return fallback;
       if (!/^\d+$/.test(v.trim()) || Number(v) < min) {
         ctx.addIssue({ code: 'custom', message: `must be an integer ≥ ${min}, got "${v}"` });
         return z.NEVER;
@@ -17,12 +27,24 @@ const int = (fallback: number, min = 0) =>
       return Number(v);
     });
 
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v)) return fallback;
+      if (v.trim() === 'true') return true;
+      if (v.trim() === 'false') return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
 const url = (protocols: string[]) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return undefined;
+      if (blank(v)) return undefined;
       let parsed: URL;
       try {
         parsed = new URL(v);
@@ -37,43 +59,18 @@ const url = (protocols: string[]) =>
       return v;
     });
 
-const envSchema = z.object({
-  PORT: int(DEFAULTS.port, 0),
-  RABBITMQ_URL: url(['amqp:', 'amqps:']),
-  CLOUDAMQP_URL: url(['amqp:', 'amqps:']),
-  REDIS_URL: url(['redis:', 'rediss:']),
-  REDIS_TLS_URL: url(['redis:', 'rediss:']),
-  RELAY_SECRET: z.string().optional(),
-  REDIS_PREFIX: z.string().min(1).default(DEFAULTS.redisPrefix),
-  JOB_TTL_SECONDS: int(DEFAULTS.jobTtlSeconds, 60),
-  HEARTBEAT_MS: int(DEFAULTS.heartbeatMs, 100),
-  SSE_RETRY_MS: int(DEFAULTS.sseRetryMs, 0),
-  WORKER_CONCURRENCY: int(DEFAULTS.workerConcurrency, 1),
-  REPLY_PREFETCH: int(DEFAULTS.replyPrefetch, 1),
-  PUBLISH_TIMEOUT_MS: int(DEFAULTS.publishTimeoutMs, 50),
-  REDIS_COMMAND_TIMEOUT_MS: int(DEFAULTS.redisCommandTimeoutMs, 50),
-  AMQP_HEARTBEAT_SECONDS: int(DEFAULTS.amqpHeartbeatSeconds, 0),
-  STREAM_BUFFER_BYTES: int(DEFAULTS.streamBufferBytes, 1024),
-  DELIVERY_LIMIT: int(DEFAULTS.deliveryLimit, 1),
-  SHUTDOWN_GRACE_MS: int(DEFAULTS.shutdownGraceMs, 0),
-  MAX_ATTEMPTS: int(DEFAULTS.maxAttempts, 1),
-  RETRY_BASE_MS: int(DEFAULTS.retryBaseMs, 10),
-  JOB_TIMEOUT_MS: int(DEFAULTS.jobTimeoutMs, 1_000),
-  IDEMPOTENCY_TTL_SECONDS: int(DEFAULTS.idempotencyTtlSeconds, 60),
-  WORKER_DRAIN_MS: int(DEFAULTS.workerDrainMs, 0),
-  RATE_LIMIT_SUBMISSIONS: int(DEFAULTS.submissionsPerWindow, 1),
-  RATE_LIMIT_WINDOW_SECONDS: int(DEFAULTS.rateWindowSeconds, 1),
-  MAX_STREAMS_PER_CLIENT: int(DEFAULTS.streamsPerClient, 1),
-  RELAY_SECRET_PREVIOUS: z.string().optional(),
-  CORS_ORIGINS: z
+const text = () => z.string().optional();
+
+const origins = () =>
+  z
     .string()
     .optional()
     .transform((v, ctx) => {
-      const origins = (v ?? '')
+      const list = (v ?? '')
         .split(',')
         .map((o) => o.trim())
         .filter(Boolean);
-      for (const origin of origins) {
+      for (const origin of list) {
         try {
           if (new URL(origin).origin !== origin) throw new Error();
         } catch {
@@ -81,78 +78,112 @@ const envSchema = z.object({
           return z.NEVER;
         }
       }
-      return origins;
-    }),
-  TRUST_PROXY: z
+      return list;
+    });
+
+const proxyTrust = () =>
+  z
     .string()
     .optional()
-    .transform((v, ctx) => {
+    .transform((v, ctx): boolean | number | string => {
       if (v === undefined || v === '' || v === 'false') return false;
       if (v === 'true') return true;
       if (/^\d+$/.test(v)) return Number(v);
       if (/^[\w.:/, -]+$/.test(v)) return v;
       ctx.addIssue({ code: 'custom', message: 'must be true, false, a hop count or a list of proxy addresses' });
       return z.NEVER;
-    }),
-  METRICS_PORT: int(0, 0),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+    });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every setting that is one variable, one value. The Config type is derived from this table. */
+const SETTINGS = {
+  port: setting('PORT', int(DEFAULTS.port, 0)),
+  redisPrefix: setting('REDIS_PREFIX', z.string().min(1).default(DEFAULTS.redisPrefix)),
+  /** Verify the Redis server's TLS certificate (false for Heroku Redis, whose certificate is self-signed). */
+  redisTlsRejectUnauthorized: setting('REDIS_TLS_REJECT_UNAUTHORIZED', bool(true)),
+  jobTtlSeconds: setting('JOB_TTL_SECONDS', int(DEFAULTS.jobTtlSeconds, 60)),
+  heartbeatMs: setting('HEARTBEAT_MS', int(DEFAULTS.heartbeatMs, 100)),
+  sseRetryMs: setting('SSE_RETRY_MS', int(DEFAULTS.sseRetryMs, 0)),
+  workerConcurrency: setting('WORKER_CONCURRENCY', int(DEFAULTS.workerConcurrency, 1)),
+  replyPrefetch: setting('REPLY_PREFETCH', int(DEFAULTS.replyPrefetch, 1)),
+  publishTimeoutMs: setting('PUBLISH_TIMEOUT_MS', int(DEFAULTS.publishTimeoutMs, 50)),
+  redisCommandTimeoutMs: setting('REDIS_COMMAND_TIMEOUT_MS', int(DEFAULTS.redisCommandTimeoutMs, 50)),
+  amqpHeartbeatSeconds: setting('AMQP_HEARTBEAT_SECONDS', int(DEFAULTS.amqpHeartbeatSeconds, 0)),
+  streamBufferBytes: setting('STREAM_BUFFER_BYTES', int(DEFAULTS.streamBufferBytes, 1024)),
+  deliveryLimit: setting('DELIVERY_LIMIT', int(DEFAULTS.deliveryLimit, 1)),
+  /** The web process's longest drain after SIGTERM (the worker's is derived from workerDrainMs). */
+  shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', int(DEFAULTS.shutdownGraceMs, 0)),
+  maxAttempts: setting('MAX_ATTEMPTS', int(DEFAULTS.maxAttempts, 1)),
+  retryBaseMs: setting('RETRY_BASE_MS', int(DEFAULTS.retryBaseMs, 10)),
+  jobTimeoutMs: setting('JOB_TIMEOUT_MS', int(DEFAULTS.jobTimeoutMs, 1_000)),
+  idempotencyTtlSeconds: setting('IDEMPOTENCY_TTL_SECONDS', int(DEFAULTS.idempotencyTtlSeconds, 60)),
+  workerDrainMs: setting('WORKER_DRAIN_MS', int(DEFAULTS.workerDrainMs, 0)),
+  submissionsPerWindow: setting('RATE_LIMIT_SUBMISSIONS', int(DEFAULTS.submissionsPerWindow, 1)),
+  rateWindowSeconds: setting('RATE_LIMIT_WINDOW_SECONDS', int(DEFAULTS.rateWindowSeconds, 1)),
+  streamsPerClient: setting('MAX_STREAMS_PER_CLIENT', int(DEFAULTS.streamsPerClient, 1)),
+  corsOrigins: setting('CORS_ORIGINS', origins()),
+  trustProxy: setting('TRUST_PROXY', proxyTrust()),
+  /** The worker's metrics port (0: none). */
+  metricsPort: setting('METRICS_PORT', int(0, 0)),
+  logLevel: setting<string>('LOG_LEVEL', z.enum(LOG_LEVELS).default('info')),
+};
+
+/** Variables that are combined into one setting (brokers, secrets) by loadConfig. */
+const SOURCES = {
+  rabbitmqUrl: setting('RABBITMQ_URL', url(['amqp:', 'amqps:'])),
+  /** The CloudAMQP add-on's name, read when RABBITMQ_URL is unset. */
+  cloudamqpUrl: setting('CLOUDAMQP_URL', url(['amqp:', 'amqps:'])),
+  redisUrl: setting('REDIS_URL', url(['redis:', 'rediss:'])),
+  /** The Heroku Redis add-on's TLS name, read when REDIS_URL is unset. */
+  redisTlsUrl: setting('REDIS_TLS_URL', url(['redis:', 'rediss:'])),
+  secret: setting('RELAY_SECRET', text()),
+  previousSecret: setting('RELAY_SECRET_PREVIOUS', text()),
+};
+
+/** Every variable Relay reads, in the order they are checked. */
+export const ENV_NAMES: readonly string[] = [...Object.values(SOURCES), ...Object.values(SETTINGS)].map((s) => s.env);
+
+type Values<S extends Record<string, Setting<unknown>>> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
 
 export interface Brokers {
   rabbitmqUrl: string;
   redisUrl: string;
 }
 
-export interface Config {
-  port: number;
+export type Config = Values<typeof SETTINGS> & {
   /** Undefined means the embedded, single-process mode on in-memory adapters. */
   brokers: Brokers | undefined;
   secret: string;
-  redisPrefix: string;
-  jobTtlSeconds: number;
-  heartbeatMs: number;
-  sseRetryMs: number;
-  workerConcurrency: number;
-  replyPrefetch: number;
-  publishTimeoutMs: number;
-  redisCommandTimeoutMs: number;
-  amqpHeartbeatSeconds: number;
-  streamBufferBytes: number;
-  deliveryLimit: number;
-  shutdownGraceMs: number;
-  maxAttempts: number;
-  retryBaseMs: number;
-  jobTimeoutMs: number;
-  idempotencyTtlSeconds: number;
-  workerDrainMs: number;
-  submissionsPerWindow: number;
-  rateWindowSeconds: number;
-  streamsPerClient: number;
   /** Still accepted for tokens while a rotation is under way. */
   previousSecret: string | undefined;
-  corsOrigins: string[];
-  trustProxy: boolean | number | string;
-  /** The worker's metrics port (0: none). */
-  metricsPort: number;
-  logLevel: string;
-}
+  /** How long a worker may take to stop after SIGTERM: its drain, then returning the rest and closing. */
+  workerShutdownGraceMs: number;
+};
 
 export const MIN_SECRET_LENGTH = 32;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${String(issue.path[0])} ${issue.message}`);
+function read<S extends Record<string, Setting<unknown>>>(settings: S, env: NodeJS.ProcessEnv): Values<S> {
+  const values: Record<string, unknown> = {};
+  for (const [key, { env: name, parse }] of Object.entries(settings)) {
+    const parsed = parse.safeParse(env[name]);
+    if (!parsed.success) throw new ConfigError(`${name} ${parsed.error.issues[0]!.message}`);
+    values[key] = parsed.data;
   }
-  const e = parsed.data;
-  const rabbitmqUrl = e.RABBITMQ_URL ?? e.CLOUDAMQP_URL;
-  const redisUrl = e.REDIS_URL ?? e.REDIS_TLS_URL;
+  return values as Values<S>;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const sources = read(SOURCES, env);
+  const settings = read(SETTINGS, env);
+
+  const rabbitmqUrl = sources.rabbitmqUrl ?? sources.cloudamqpUrl;
+  const redisUrl = sources.redisUrl ?? sources.redisTlsUrl;
   if (rabbitmqUrl && !redisUrl) throw new ConfigError('REDIS_URL is missing (RabbitMQ is configured, Redis is not)');
   if (redisUrl && !rabbitmqUrl) throw new ConfigError('RABBITMQ_URL is missing (Redis is configured, RabbitMQ is not)');
   const brokers = rabbitmqUrl && redisUrl ? { rabbitmqUrl, redisUrl } : undefined;
 
-  let secret = e.RELAY_SECRET ?? '';
+  let secret = sources.secret ?? '';
   if (secret.length < MIN_SECRET_LENGTH) {
     if (brokers || secret.length > 0) {
       throw new ConfigError(`RELAY_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
@@ -161,40 +192,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret = crypto.randomUUID() + crypto.randomUUID();
   }
 
-  const previousSecret = e.RELAY_SECRET_PREVIOUS || undefined;
+  const previousSecret = sources.previousSecret || undefined;
   if (previousSecret !== undefined && previousSecret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`RELAY_SECRET_PREVIOUS must be at least ${MIN_SECRET_LENGTH} characters`);
   }
 
   return {
-    port: e.PORT,
+    ...settings,
     brokers,
     secret,
-    redisPrefix: e.REDIS_PREFIX,
-    jobTtlSeconds: e.JOB_TTL_SECONDS,
-    heartbeatMs: e.HEARTBEAT_MS,
-    sseRetryMs: e.SSE_RETRY_MS,
-    workerConcurrency: e.WORKER_CONCURRENCY,
-    replyPrefetch: e.REPLY_PREFETCH,
-    publishTimeoutMs: e.PUBLISH_TIMEOUT_MS,
-    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
-    amqpHeartbeatSeconds: e.AMQP_HEARTBEAT_SECONDS,
-    streamBufferBytes: e.STREAM_BUFFER_BYTES,
-    deliveryLimit: e.DELIVERY_LIMIT,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    maxAttempts: e.MAX_ATTEMPTS,
-    retryBaseMs: e.RETRY_BASE_MS,
-    jobTimeoutMs: e.JOB_TIMEOUT_MS,
-    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
-    workerDrainMs: e.WORKER_DRAIN_MS,
-    submissionsPerWindow: e.RATE_LIMIT_SUBMISSIONS,
-    rateWindowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
-    streamsPerClient: e.MAX_STREAMS_PER_CLIENT,
     previousSecret,
-    corsOrigins: e.CORS_ORIGINS,
-    trustProxy: e.TRUST_PROXY,
-    metricsPort: e.METRICS_PORT,
-    logLevel: e.LOG_LEVEL,
+    workerShutdownGraceMs: settings.workerDrainMs + DEFAULTS.workerCloseMs,
   };
 }
 

@@ -27,10 +27,16 @@ export const DEFAULTS = {
   idempotencyTtlSeconds: 24 * 60 * 60,
   /** After SIGTERM a worker lets jobs in hand finish this long, then returns the rest to the queue. */
   workerDrainMs: 20_000,
+  /**
+   * What a worker may take after its drain to return unfinished jobs and close its connections;
+   * past drain + this it exits anyway. 20 s + 5 s stays inside Heroku's 30 s from SIGTERM to SIGKILL.
+   */
+  workerCloseMs: 5_000,
   /** Submissions one client IP may make per window, across all instances. */
   submissionsPerWindow: 120,
   rateWindowSeconds: 60,
   /** SSE streams one client IP may hold open at once, across all instances. */
   streamsPerClient: 50,
+  /** A web process's longest drain after SIGTERM. */
   shutdownGraceMs: 8_000,
 } as const;

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../core/config.js';
+import { ConfigError, ENV_NAMES, loadConfig } from '../../core/config.js';
+import { DEFAULTS } from '../../core/defaults.js';
 
 const SECRET = 'x'.repeat(32);
 const brokers = { RABBITMQ_URL: 'amqp://localhost', REDIS_URL: 'redis://localhost', RELAY_SECRET: SECRET };
@@ -19,6 +22,10 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ ...brokers, CLOUDAMQP_URL: 'amqp://other' }).brokers?.rabbitmqUrl).to.equal('amqp://localhost');
   });
 
+  it('keeps a Redis db index in the URL', () => {
+    expect(loadConfig({ ...brokers, REDIS_URL: 'rediss://:pw@host:6380/3' }).brokers?.redisUrl).to.equal('rediss://:pw@host:6380/3');
+  });
+
   const fails = (env: Record<string, string>, variable: string) => {
     expect(() => loadConfig(env)).to.throw(ConfigError, variable);
   };
@@ -35,11 +42,79 @@ describe('configuration from the environment', () => {
     fails({ ...brokers, WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY');
     fails({ ...brokers, HEARTBEAT_MS: '-5' }, 'HEARTBEAT_MS');
     fails({ ...brokers, LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
+    fails({ ...brokers, REDIS_TLS_REJECT_UNAUTHORIZED: 'no' }, 'REDIS_TLS_REJECT_UNAUTHORIZED');
+    fails({ ...brokers, TRUST_PROXY: 'every$one' }, 'TRUST_PROXY');
+    fails({ ...brokers, CORS_ORIGINS: 'https://a.example/path' }, 'CORS_ORIGINS');
+  });
+
+  it('starts its message with the variable, then says what is wrong with the value', () => {
+    expect(() => loadConfig({ ...brokers, PORT: 'eighty' })).to.throw(ConfigError, /^PORT must be an integer ≥ 0, got "eighty"$/);
+    expect(() => loadConfig({ ...brokers, REDIS_TLS_REJECT_UNAUTHORIZED: 'no' })).to.throw(
+      ConfigError,
+      /^REDIS_TLS_REJECT_UNAUTHORIZED must be true or false, got "no"$/,
+    );
   });
 
   it('requires a secret of at least 32 characters with brokers, or whenever one is given', () => {
     fails({ RABBITMQ_URL: 'amqp://localhost', REDIS_URL: 'redis://localhost' }, 'RELAY_SECRET');
     fails({ ...brokers, RELAY_SECRET: 'short' }, 'RELAY_SECRET');
     fails({ RELAY_SECRET: 'short' }, 'RELAY_SECRET');
+    fails({ ...brokers, RELAY_SECRET_PREVIOUS: 'short' }, 'RELAY_SECRET_PREVIOUS');
+  });
+
+  it('verifies the Redis TLS certificate unless told not to', () => {
+    expect(loadConfig(brokers).redisTlsRejectUnauthorized).to.equal(true);
+    expect(loadConfig({ ...brokers, REDIS_TLS_REJECT_UNAUTHORIZED: 'false' }).redisTlsRejectUnauthorized).to.equal(false);
+    expect(loadConfig({ ...brokers, REDIS_TLS_REJECT_UNAUTHORIZED: 'true' }).redisTlsRejectUnauthorized).to.equal(true);
+  });
+
+  it("gives the worker its drain plus time to close, and the web process SHUTDOWN_GRACE_MS, as the worker's shutdown limit", () => {
+    const byDefault = loadConfig(brokers);
+    expect(byDefault.workerShutdownGraceMs).to.equal(DEFAULTS.workerDrainMs + DEFAULTS.workerCloseMs);
+    // Heroku sends SIGKILL 30 s after SIGTERM: the default worker must be gone before that.
+    expect(byDefault.workerShutdownGraceMs).to.be.below(30_000);
+    expect(byDefault.shutdownGraceMs).to.equal(DEFAULTS.shutdownGraceMs);
+    const tuned = loadConfig({ ...brokers, WORKER_DRAIN_MS: '1000', SHUTDOWN_GRACE_MS: '3000' });
+    expect(tuned.workerShutdownGraceMs).to.equal(1000 + DEFAULTS.workerCloseMs);
+    expect(tuned.shutdownGraceMs).to.equal(3000);
+  });
+
+  describe('every variable', () => {
+    const samples: Record<string, string> = {
+      RABBITMQ_URL: 'amqp://elsewhere',
+      CLOUDAMQP_URL: 'amqp://elsewhere',
+      REDIS_URL: 'redis://elsewhere/2',
+      REDIS_TLS_URL: 'rediss://elsewhere',
+      RELAY_SECRET: 'y'.repeat(40),
+      RELAY_SECRET_PREVIOUS: 'z'.repeat(40),
+      REDIS_PREFIX: 'other:',
+      REDIS_TLS_REJECT_UNAUTHORIZED: 'false',
+      CORS_ORIGINS: 'https://app.example.com',
+      TRUST_PROXY: '2',
+      LOG_LEVEL: 'debug',
+    };
+    // The add-on names are fallbacks: they show only when the primary name is unset.
+    const primaryOf: Record<string, string> = { CLOUDAMQP_URL: 'RABBITMQ_URL', REDIS_TLS_URL: 'REDIS_URL' };
+
+    it('is declared once', () => {
+      expect(new Set(ENV_NAMES).size).to.equal(ENV_NAMES.length);
+    });
+
+    for (const name of ENV_NAMES) {
+      it(`${name} changes the configuration`, () => {
+        const before = loadConfig(brokers);
+        const env: Record<string, string> = { ...brokers, [name]: samples[name] ?? '987654' };
+        if (primaryOf[name]) delete env[primaryOf[name]];
+        expect(JSON.stringify(loadConfig(env))).to.not.equal(JSON.stringify(before));
+      });
+    }
+
+    it('is documented in docs/configuration.md, and the docs list no other', () => {
+      const doc = readFileSync(path.resolve(import.meta.dirname, '../../docs/configuration.md'), 'utf8');
+      for (const name of ENV_NAMES) expect(doc, name).to.include(`\`${name}\``);
+      const rows = [...doc.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1]);
+      expect(rows.length).to.be.above(10);
+      for (const name of rows) expect(ENV_NAMES, name).to.include(name);
+    });
   });
 });
