@@ -1,13 +1,13 @@
-/** Wiring for the worker process: RabbitMQ for jobs and replies, Redis for the users store. */
+/** Wiring for the worker process: RabbitMQ for jobs and replies, Redis for whether a job ended elsewhere. */
 
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
 import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.js';
 import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
-import { RedisJobControl } from '../core/adapters/redis/job-control.js';
+import { RedisJobFinishedCheck } from '../core/adapters/redis/job-finished-check.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
-import { RedisUserStore } from '../core/adapters/redis/user-store.js';
+import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
 import type { Config } from '../core/config.js';
 import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
 import { type Logger, safeUrl } from '../core/logger.js';
@@ -40,14 +40,13 @@ export async function assembleWorker(
   const keys = new RedisKeys(config.redisPrefix);
   const subscriber = redis.duplicate({ connectionName: 'relay-worker-sub', commandTimeout: undefined });
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
-  const control = new RedisJobControl(redis, subscriber, keys);
   const metrics = new WorkerMetrics();
   const worker = new Worker({
     jobTypes: types,
     source,
     replies,
-    users: new RedisUserStore(redis, keys),
-    control,
+    finished: new RedisJobFinishedCheck(redis, keys),
+    stops: new RedisStopSignal(redis, subscriber, keys),
     logger,
     maxAttempts: config.maxAttempts,
     metrics,

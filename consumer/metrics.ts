@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { Settlement } from '../core/ports.js';
+import type { Settlement } from '../core/ports/index.js';
 
 /** The worker's own metrics, served on METRICS_PORT (Heroku-style workers have no web port). */
 export class WorkerMetrics {

@@ -1,20 +1,24 @@
 import { JobError, type JobType } from '../core/jobs/index.js';
 import type { Logger } from '../core/logger.js';
-import type { InboundJob, JobControl, JobSource, ReplyPublisher, Settlement, UserStore } from '../core/ports.js';
+import type { InboundJob, JobFinishedCheck, JobSource, ReplyPublisher, Settlement, StopSignal } from '../core/ports/index.js';
+import { DEFAULT_REPLY_QUEUE, type EventData, type EventName, makeReply } from '../core/protocol/index.js';
 
 export interface WorkerDeps {
   jobTypes: ReadonlyMap<string, JobType>;
   source: JobSource;
   replies: ReplyPublisher;
-  users: UserStore;
-  control: JobControl;
+  /** Jobs that ended elsewhere (cancelled, timed out) are not run. */
+  finished: JobFinishedCheck;
+  /** Running jobs that end elsewhere are aborted. */
+  stops: StopSignal;
   logger: Logger;
   /** Attempts in all, the first included, before an unexpected failure is final. */
   maxAttempts: number;
   metrics?: { observe(type: string | undefined, settlement: Settlement, seconds: number): void };
 }
 
-const DEFAULT_REPLY_TO = 'front_queue';
+/** Sends the next reply of the job's current attempt. */
+type SendReply = <N extends EventName>(event: N, data: EventData[N]) => Promise<void>;
 
 /**
  * Runs jobs: `processing`, the handler's `progress`, then exactly one `result` or `failed`,
@@ -27,7 +31,7 @@ export class Worker {
   private readonly running = new Map<string, AbortController>();
 
   constructor(private readonly deps: WorkerDeps) {
-    deps.control.onStop((jobId) => this.running.get(jobId)?.abort());
+    deps.stops.onStop((jobId) => this.running.get(jobId)?.abort());
   }
 
   start(): Promise<void> {
@@ -61,15 +65,15 @@ export class Worker {
 
     const jobId = job.jobId;
     const log = logger.child({ request_id: jobId, type: type.name, attempt: job.attempt });
-    if (await this.deps.control.isSettled(jobId).catch(() => false)) {
-      log.info('job already settled (cancelled or timed out); skipped');
+    if (await this.deps.finished.isFinished(jobId).catch(() => false)) {
+      log.info('job already finished (cancelled or timed out); skipped');
       return { kind: 'ack' };
     }
 
-    const replyTo = job.replyTo ?? DEFAULT_REPLY_TO;
+    const replyTo = job.replyTo ?? DEFAULT_REPLY_QUEUE;
     let seq = 0;
-    const reply = (event: string, data: unknown) =>
-      this.deps.replies.publish(jobId, replyTo, { id: `${job.attempt}-${++seq}`, event, data, job_type: type.name });
+    const reply: SendReply = (event, data) =>
+      this.deps.replies.publish(jobId, replyTo, makeReply(job.attempt, ++seq, event, data, type.name));
     const stopped = new AbortController();
     this.running.set(jobId, stopped);
 
@@ -89,7 +93,6 @@ export class Worker {
           jobId,
           attempt: job.attempt,
           signal: AbortSignal.any([this.shutdown.signal, stopped.signal]),
-          users: this.deps.users,
           progress: (percent, message) => reply('progress', message === undefined ? { percent } : { percent, message }),
         });
       } catch (err) {
@@ -121,12 +124,7 @@ export class Worker {
     }
   }
 
-  private async afterUnexpectedError(
-    err: unknown,
-    attempt: number,
-    reply: (event: string, data: unknown) => Promise<void>,
-    log: Logger,
-  ): Promise<Settlement> {
+  private async afterUnexpectedError(err: unknown, attempt: number, reply: SendReply, log: Logger): Promise<Settlement> {
     const reason = (err as Error)?.message ?? String(err);
     if (attempt < this.deps.maxAttempts) {
       log.warn({ err }, 'handler threw; retrying after a backoff');

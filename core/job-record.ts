@@ -1,7 +1,4 @@
-import type { JobEvent } from './protocol/events.js';
-
-export const JOB_STATUSES = ['queued', 'processing', 'retrying', 'succeeded', 'failed'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+import type { JobEvent, JobStatus, StatusData } from './protocol/index.js';
 
 /** What the store keeps about a job besides its event log. JSON-valued fields stay serialised. */
 export interface JobRecord {
@@ -22,7 +19,7 @@ export interface JobRecord {
 export function recordChangesFor(event: JobEvent): Record<string, string> {
   switch (event.event) {
     case 'status': {
-      const data = JSON.parse(event.data) as { status?: string; attempt?: number };
+      const data = JSON.parse(event.data) as Partial<StatusData>;
       const changes: Record<string, string> = { status: String(data.status ?? 'processing') };
       if (typeof data.attempt === 'number') changes.attempt = String(data.attempt);
       return changes;

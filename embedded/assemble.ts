@@ -5,10 +5,11 @@
 import { Worker } from '../consumer/worker.js';
 import { MemoryJobQueue, MemoryReplyQueue } from '../core/adapters/memory/broker.js';
 import { MemoryDeadlines } from '../core/adapters/memory/deadlines.js';
+import { MemoryEventFeed } from '../core/adapters/memory/event-feed.js';
 import { MemoryIdempotencyStore } from '../core/adapters/memory/idempotency-store.js';
 import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
 import { MemoryLimits } from '../core/adapters/memory/limits.js';
-import { MemoryUserStore } from '../core/adapters/memory/user-store.js';
+import { MemoryStopSignal } from '../core/adapters/memory/stop-signal.js';
 import type { Config } from '../core/config.js';
 import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
 import type { Logger } from '../core/logger.js';
@@ -27,13 +28,15 @@ export async function assembleEmbedded(
     concurrency: config.workerConcurrency,
     retryBaseMs: config.retryBaseMs,
   });
-  const store = new MemoryJobStore(config.jobTtlSeconds);
+  const feed = new MemoryEventFeed();
+  const store = new MemoryJobStore(config.jobTtlSeconds, feed);
+  const stops = new MemoryStopSignal();
   const worker = new Worker({
     jobTypes,
     source: jobs,
     replies,
-    users: new MemoryUserStore(),
-    control: store,
+    finished: store,
+    stops,
     logger,
     maxAttempts: config.maxAttempts,
   });
@@ -42,7 +45,7 @@ export async function assembleEmbedded(
   const web = await startWeb(
     config,
     jobTypes,
-    { publisher: jobs, store, idempotency, deadlines: new MemoryDeadlines(), feed: store, replies, limits: new MemoryLimits(), health: [] },
+    { publisher: jobs, store, idempotency, deadlines: new MemoryDeadlines(), feed, stops, replies, limits: new MemoryLimits(), health: [] },
     logger,
     staticDirs,
   );

@@ -1,6 +1,6 @@
 /** The page: forms that submit jobs, one card per job, live updates over one shared stream. */
 
-import { type ConnectionState, JobStream } from './event-connection.js';
+import { type ConnectionState, EventConnection } from './event-connection.js';
 import { announcement, createCard, renderCard } from './job-card.js';
 import { applyEvent, type JobState, loadJobs, saveJobs } from './job-state.js';
 
@@ -18,7 +18,7 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
   reconnecting: 'Connection lost, reconnecting…',
 };
 
-const stream = new JobStream({
+const stream = new EventConnection({
   onEvent(jobId, name, eventId, data) {
     const job = jobs.find((j) => j.jobId === jobId);
     if (!job) return;

@@ -3,19 +3,19 @@
  * origin, so one stream per job would stall the seventh). The server's cursor id lets the
  * EventSource resume every job by itself; a new stream resumes from the page's own positions.
  */
+import { decodeMultiJobData, EVENT_NAMES, type EventName, encodeCursor } from '../core/protocol/index.js';
 import type { JobState } from './job-state.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting';
 
 export interface StreamEvents {
-  onEvent(jobId: string, name: string, eventId: string, data: unknown): void;
+  onEvent(jobId: string, name: EventName, eventId: string, data: unknown): void;
   onConnection(state: ConnectionState): void;
 }
 
-const EVENT_NAMES = ['status', 'progress', 'result', 'failed'];
 const RETRY_AFTER_FAILURE_MS = 1_500;
 
-export class JobStream {
+export class EventConnection {
   private source: EventSource | undefined;
   private retryTimer: number | undefined;
   private jobs: JobState[] = [];
@@ -31,7 +31,7 @@ export class JobStream {
       return;
     }
     const list = this.jobs.map((j) => `${j.jobId}.${j.token}`).join(',');
-    const cursor = this.jobs.map((j) => j.lastEventId ?? '0-0').join(',');
+    const cursor = encodeCursor(this.jobs.map((j) => j.lastEventId));
     const url = `/api/events?jobs=${encodeURIComponent(list)}&last_event_id=${encodeURIComponent(cursor)}`;
     const source = new EventSource(url);
     this.source = source;
@@ -54,11 +54,7 @@ export class JobStream {
     };
     for (const name of EVENT_NAMES) {
       source.addEventListener(name, (ev) => {
-        const { request_id, event_id, data } = JSON.parse((ev as MessageEvent<string>).data) as {
-          request_id: string;
-          event_id: string;
-          data: unknown;
-        };
+        const { request_id, event_id, data } = decodeMultiJobData((ev as MessageEvent<string>).data);
         this.events.onEvent(request_id, name, event_id, data);
         if (this.jobs.every((j) => j.final)) {
           this.close();

@@ -15,6 +15,7 @@ import { RedisIdempotencyStore } from '../core/adapters/redis/idempotency-store.
 import { RedisJobStore } from '../core/adapters/redis/job-store.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisLimits } from '../core/adapters/redis/limits.js';
+import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
 import type { Config } from '../core/config.js';
 import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
 import { type Logger, safeUrl } from '../core/logger.js';
@@ -56,6 +57,7 @@ export async function assembleDistributedWeb(
       store,
       idempotency: new RedisIdempotencyStore(redis, keys, config.idempotencyTtlSeconds, idempotencyStaleMs(config)),
       feed: new RedisEventFeed(subscriber, keys),
+      stops: new RedisStopSignal(redis, undefined, keys),
       replies,
       limits: new RedisLimits(redis, keys),
       deadlines: new RedisDeadlines(redis, keys),

@@ -14,11 +14,15 @@ import type {
   JobStore,
   RateLimiter,
   ReplySource,
+  StopSignal,
   StreamQuota,
-} from '../core/ports.js';
+} from '../core/ports/index.js';
 import { DeadlineSweeper } from './deadlines/deadline-sweeper.js';
 import { createApp } from './http/app.js';
 import { securityHeaderList } from './http/security.js';
+import { cancelJob } from './lifecycle/cancel.js';
+import { expireJob } from './lifecycle/expire.js';
+import { type Submission, submitJob } from './lifecycle/submit.js';
 import { type MetricsSources, WebMetrics } from './metrics.js';
 import { ReplyListener } from './replies/reply-listener.js';
 import { Hub } from './streams/hub.js';
@@ -34,6 +38,7 @@ export interface WebAdapters {
   idempotency: IdempotencyStore;
   deadlines: Deadlines;
   feed: EventFeed;
+  stops: StopSignal;
   replies: ReplySource;
   limits: RateLimiter & StreamQuota;
   health: HealthCheck[];
@@ -47,7 +52,10 @@ export interface RunningWeb {
   drain(): Promise<void>;
 }
 
-/** Builds the web process from its adapters: HTTP routes, the hub and the reply listener. */
+/**
+ * The web process, composed from its adapters: the job lifecycle, its two drivers that are not
+ * HTTP (the reply listener and the deadline sweeper), and the HTTP server (routes and streams).
+ */
 export async function startWeb(
   config: Config,
   jobTypes: ReadonlyMap<string, JobType>,
@@ -64,25 +72,36 @@ export async function startWeb(
     for (const session of [...sessions]) session.end();
   });
   const metrics = new WebMetrics(adapters.metrics);
-  const listener = new ReplyListener(adapters.replies, adapters.store, adapters.deadlines, logger, metrics);
-  await listener.start();
-  const countFinal = (outcome: string) => (jobId: string) => {
-    adapters.store.get(jobId).then(
-      (record) => metrics.jobsCompleted.inc({ type: record?.type ?? 'unknown', outcome }),
-      () => undefined,
+  const { store, deadlines, stops } = adapters;
+  // The job lifecycle: each use case gets the ports it needs; routes and drivers call them.
+  const submit = (submission: Submission) =>
+    submitJob(
+      {
+        store,
+        deadlines,
+        publisher: adapters.publisher,
+        idempotency: adapters.idempotency,
+        jobTimeoutMs: config.jobTimeoutMs,
+        idempotencyWaitMs: config.publishTimeoutMs + config.redisCommandTimeoutMs + 1_000,
+        logger,
+        metrics,
+        accepting: () => accepting,
+      },
+      submission,
     );
-  };
-  const sweeper = new DeadlineSweeper(adapters.deadlines, adapters.store, config.jobTimeoutMs, logger, countFinal('timeout'));
+  const cancel = (jobId: string) => cancelJob({ store, deadlines, stops, logger, metrics }, jobId);
+  const expire = (jobId: string) => expireJob({ store, stops, jobTimeoutMs: config.jobTimeoutMs, logger, metrics }, jobId);
+
+  const listener = new ReplyListener(adapters.replies, { store, deadlines, logger, metrics });
+  await listener.start();
+  const sweeper = new DeadlineSweeper(deadlines, expire, logger);
   sweeper.start();
 
   const app = createApp({
     jobTypes,
-    publisher: adapters.publisher,
-    store: adapters.store,
-    idempotency: adapters.idempotency,
-    deadlines: adapters.deadlines,
-    jobTimeoutMs: config.jobTimeoutMs,
-    idempotencyWaitMs: config.publishTimeoutMs + config.redisCommandTimeoutMs + 1_000,
+    submit,
+    cancel,
+    store,
     health: adapters.health,
     secret: config.secret,
     previousSecret: config.previousSecret,

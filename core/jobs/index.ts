@@ -1,6 +1,6 @@
 import echo from './echo.js';
 import type { JobType } from './job-type.js';
-import registerUser from './register-user.js';
+import registerUser from './register-user/index.js';
 import sleep from './sleep.js';
 
 export { type JobContext, JobError, type JobType } from './job-type.js';

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { UserStore } from '../ports.js';
 
 /** A permanent failure decided by the handler: the job ends with `failed` and this code, no retry. */
 export class JobError extends Error {
@@ -15,10 +14,9 @@ export class JobError extends Error {
 export interface JobContext {
   jobId: string;
   attempt: number;
-  /** Aborted when the worker is shutting down. */
+  /** Aborted when the job is cancelled or timed out, or the worker is shutting down. */
   signal: AbortSignal;
   progress(percent: number, message?: string): Promise<void>;
-  users: UserStore;
 }
 
 /** One job type: its input schema (shared by web and worker) and its handler (run by the worker). */

@@ -1,15 +1,13 @@
 import type { Logger } from '../../core/logger.js';
-import type { Deadlines, JobStore } from '../../core/ports.js';
-import { timeoutEvent } from '../../core/protocol/events.js';
+import type { Deadlines } from '../../core/ports/index.js';
 
 /** How often each web instance looks for jobs past their deadline. */
 export const SWEEP_INTERVAL_MS = 250;
 const BATCH = 200;
 
 /**
- * Ends jobs that ran out of time with `failed` / `timeout`. Every web instance sweeps, so a
- * deadline fires even when the instance that accepted the job is gone. A job that finished first
- * is left alone (the log drops anything after a final event); a running one is told to stop.
+ * Claims jobs whose deadline has passed and expires each. Every web instance sweeps, so a
+ * deadline fires even when the instance that accepted the job is gone.
  */
 export class DeadlineSweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -17,10 +15,9 @@ export class DeadlineSweeper {
 
   constructor(
     private readonly deadlines: Deadlines,
-    private readonly store: JobStore,
-    private readonly timeoutMs: number,
+    /** Ends the job with `timeout`; throws when that could not be recorded. */
+    private readonly expire: (jobId: string) => Promise<unknown>,
     private readonly logger: Logger,
-    private readonly onTimedOut: (jobId: string) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -37,16 +34,10 @@ export class DeadlineSweeper {
     this.sweeping = true;
     try {
       const due = await this.deadlines.claimDue(Date.now(), BATCH).catch(() => []);
-      const event = timeoutEvent(this.timeoutMs);
-      const timedOut = { id: event.id, event: event.event, data: JSON.stringify(event.data) };
       await Promise.all(
         due.map(async (jobId) => {
           try {
-            const outcome = await this.store.append(jobId, timedOut, new Date(), true);
-            if (outcome === 'appended') {
-              this.logger.info({ request_id: jobId }, 'job timed out');
-              this.onTimedOut(jobId);
-            }
+            await this.expire(jobId);
           } catch (err) {
             // Not lost: put the deadline back for the next sweep.
             this.logger.warn({ err, request_id: jobId }, 'timeout not recorded; retrying');

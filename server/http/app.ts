@@ -1,14 +1,13 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import { z } from 'zod';
-import { fingerprint } from '../../core/fingerprint.js';
 import { statusBody } from '../../core/job-record.js';
 import { coerceFormFields } from '../../core/jobs/form-fields.js';
 import type { JobType } from '../../core/jobs/index.js';
 import type { Logger } from '../../core/logger.js';
-import type { Deadlines, HealthCheck, IdempotencyStore, JobPublisher, JobStore, RateLimiter, StreamQuota } from '../../core/ports.js';
-import { CANCELLED_EVENT } from '../../core/protocol/events.js';
+import type { HealthCheck, JobStore, RateLimiter, StreamQuota } from '../../core/ports/index.js';
 import { isJobId, isValidToken, tokenFor } from '../../core/token.js';
+import type { CancelOutcome } from '../lifecycle/cancel.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, type Submission, type SubmitOutcome } from '../lifecycle/submit.js';
 import type { WebMetrics } from '../metrics.js';
 import { codeForBodyError, sendError } from './errors.js';
 import { statusPage, validationPage } from './html-pages.js';
@@ -17,13 +16,10 @@ import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
 
 export interface AppDeps {
   jobTypes: ReadonlyMap<string, JobType>;
-  publisher: JobPublisher;
+  submit: (submission: Submission) => Promise<SubmitOutcome>;
+  cancel: (jobId: string) => Promise<CancelOutcome>;
+  /** Read-only uses: the status body and page. */
   store: JobStore;
-  idempotency: IdempotencyStore;
-  deadlines: Deadlines;
-  jobTimeoutMs: number;
-  /** How long a request with a known Idempotency-Key waits for the first one to be published. */
-  idempotencyWaitMs: number;
   health: HealthCheck[];
   /** Signs new tokens. */
   secret: string;
@@ -40,6 +36,12 @@ export interface AppDeps {
   /** Turns false during shutdown: /readyz answers 503 and new work is refused. */
   accepting: () => boolean;
 }
+
+const UNAVAILABLE = {
+  draining: 'This instance is shutting down',
+  store: 'The job store is unavailable, try again shortly',
+  queue: 'The job queue is unavailable, try again shortly',
+} as const;
 
 const JSON_TYPE = 'application/json';
 /** Deeper input is refused before validation, which recurses. */
@@ -138,61 +140,21 @@ export function createApp(deps: AppDeps): express.Express {
           body: ['too deeply nested'],
         });
       }
-      const raw = isForm ? coerceFormFields(type.input, body as Record<string, unknown>) : body;
-      const parsed = type.input.safeParse(raw);
-      if (!parsed.success) {
-        const flat = z.flattenError(parsed.error);
-        const details: Record<string, string[]> = { ...(flat.fieldErrors as Record<string, string[]>) };
-        if (flat.formErrors.length > 0) details.body = flat.formErrors;
-        if (wantsHtml) return void res.status(422).type('html').send(validationPage(type.name, details));
-        return sendError(res, 'validation_failed', 'The job input is not valid', details);
+      const input = isForm ? coerceFormFields(type.input, body as Record<string, unknown>) : body;
+      const outcome = await deps.submit({ type, input, idempotencyKey: req.get('idempotency-key') });
+      switch (outcome.kind) {
+        case 'accepted':
+          return acceptedResponse(res, outcome.jobId, secret, wantsHtml);
+        case 'invalid':
+          if (wantsHtml) return void res.status(422).type('html').send(validationPage(type.name, outcome.details));
+          return sendError(res, 'validation_failed', 'The job input is not valid', outcome.details);
+        case 'invalid-idempotency-key':
+          return sendError(res, 'invalid_idempotency_key', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+        case 'idempotency-key-reused':
+          return sendError(res, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
+        case 'unavailable':
+          return sendError(res, 'unavailable', UNAVAILABLE[outcome.what]);
       }
-      if (!deps.accepting()) return sendError(res, 'unavailable', 'This instance is shutting down');
-
-      const idempotencyKey = req.get('idempotency-key');
-      if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
-        return sendError(res, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters');
-      }
-
-      const jobId = crypto.randomUUID();
-      if (idempotencyKey !== undefined) {
-        const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), jobId).catch(
-          () => 'unavailable' as const,
-        );
-        if (decided === 'unavailable') return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
-        if (decided === 'reused') return sendError(res, 'idempotency_key_reused', 'This Idempotency-Key was used with a different body');
-        if (decided !== 'claimed') return acceptedResponse(res, decided, secret, wantsHtml);
-      }
-      const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, jobId));
-
-      const log = logger.child({ request_id: jobId, type: type.name });
-      try {
-        const now = new Date();
-        await Promise.all([store.create(jobId, type.name, now), deps.deadlines.schedule(jobId, now.getTime() + deps.jobTimeoutMs)]);
-      } catch (err) {
-        log.warn({ err }, 'job record not created');
-        metrics.publishFailures.inc();
-        await release().catch(() => undefined);
-        return sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
-      }
-      try {
-        await deps.publisher.publish({ jobId, type: type.name, input: parsed.data });
-      } catch (err) {
-        log.warn({ err }, 'job not published');
-        metrics.publishFailures.inc();
-        await store.remove(jobId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
-        await deps.deadlines.cancel(jobId).catch(() => undefined);
-        await release().catch(() => undefined);
-        return sendError(res, 'unavailable', 'The job queue is unavailable, try again shortly');
-      }
-      if (idempotencyKey !== undefined) {
-        await deps.idempotency
-          .markPublished(type.name, idempotencyKey, jobId)
-          .catch((err) => log.warn({ err }, 'idempotency key not marked'));
-      }
-      metrics.jobsSubmitted.inc({ type: type.name });
-      log.info('job accepted');
-      acceptedResponse(res, jobId, secret, wantsHtml);
     },
   );
 
@@ -218,14 +180,10 @@ export function createApp(deps: AppDeps): express.Express {
     const jobId = authorised(req);
     if (!jobId) return sendError(res, 'not_found', 'No such job');
     try {
-      const outcome = await store.append(jobId, CANCELLED_EVENT, new Date(), true);
-      if (outcome === 'unknown-job') return sendError(res, 'not_found', 'No such job');
-      if (outcome !== 'appended') return sendError(res, 'already_final', 'The job has already finished');
-      deps.deadlines.cancel(jobId).catch(() => undefined);
-      const record = await store.get(jobId);
-      metrics.jobsCompleted.inc({ type: record?.type ?? 'unknown', outcome: 'cancelled' });
-      req.log.info({ request_id: jobId }, 'job cancelled');
-      res.status(200).json(record ? statusBody(record) : { request_id: jobId, status: 'failed' });
+      const outcome = await deps.cancel(jobId);
+      if (outcome.kind === 'not-found') return sendError(res, 'not_found', 'No such job');
+      if (outcome.kind === 'already-final') return sendError(res, 'already_final', 'The job has already finished');
+      res.status(200).json(outcome.record ? statusBody(outcome.record) : { request_id: jobId, status: 'failed' });
     } catch {
       sendError(res, 'unavailable', 'The job store is unavailable, try again shortly');
     }
@@ -280,28 +238,6 @@ function acceptedResponse(res: Response, jobId: string, secret: string, wantsHtm
     .status(202)
     .location(statusUrl)
     .json({ status: 'accepted', request_id: jobId, events_url: `/api/jobs/${jobId}/events?token=${token}`, status_url: statusUrl });
-}
-
-/**
- * Claims an Idempotency-Key for a new request. A key already held with the same body answers
- * with that job once it is on the queue (waiting for a racing first request to get there).
- */
-async function claimIdempotencyKey(
-  deps: AppDeps,
-  type: string,
-  key: string,
-  print: string,
-  jobId: string,
-): Promise<'claimed' | 'reused' | 'unavailable' | string> {
-  const deadline = Date.now() + deps.idempotencyWaitMs;
-  for (;;) {
-    const claim = await deps.idempotency.claim(type, key, print, jobId);
-    if (claim.kind === 'claimed') return 'claimed';
-    if (claim.fingerprint !== print) return 'reused';
-    if (claim.published) return claim.jobId;
-    if (Date.now() > deadline) return 'unavailable';
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function messageFor(code: string, limit: number): string {

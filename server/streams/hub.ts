@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/logger.js';
-import type { EventFeed } from '../../core/ports.js';
-import type { JobEvent } from '../../core/protocol/events.js';
+import type { EventFeed } from '../../core/ports/index.js';
+import type { JobEvent } from '../../core/protocol/index.js';
 
 type Listener = (event: JobEvent) => void;
 

@@ -1,6 +1,6 @@
 import type { JobRecord } from '../../core/job-record.js';
-import type { JobStore } from '../../core/ports.js';
-import { compareEventIds, isFinalEvent, type JobEvent } from '../../core/protocol/events.js';
+import type { JobStore } from '../../core/ports/index.js';
+import { compareEventIds, isFinalEvent, type JobEvent } from '../../core/protocol/index.js';
 import type { Hub } from './hub.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { JobRecord } from '../../core/job-record.js';
-import type { JobStore } from '../../core/ports.js';
-import type { JobEvent } from '../../core/protocol/events.js';
+import type { JobStore } from '../../core/ports/index.js';
+import { encodeCursor, encodeMultiJobData, type JobEvent } from '../../core/protocol/index.js';
 import type { Hub } from './hub.js';
 import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
@@ -54,19 +54,16 @@ export async function openMultiJobStream(
   if (followers.every((f) => f.finishedBeforeStart)) return abandon(followers, { kind: 'already-final' });
 
   const session = openSession(params, followers);
-  const cursor = () => followers.map((f) => f.lastEventId ?? '0-0').join(',');
+  const cursor = () => encodeCursor(followers.map((f) => f.lastEventId));
   for (const follower of followers) {
     follower.start((event: JobEvent, fromLog) => {
       params.observe?.(event, fromLog, follower.record!);
-      const data = `{"request_id":"${follower.jobId}","event_id":"${event.id}","data":${event.data}}`;
-      session.send({ id: cursor(), event: event.event, data });
+      session.send({ id: cursor(), event: event.event, data: encodeMultiJobData(follower.jobId, event) });
       if (followers.every((f) => f.finished)) session.end();
     });
   }
   return { kind: 'streaming' };
 }
-
-export const MULTI_STREAM_MAX_JOBS = 50;
 
 function openSession(params: StreamParams, followers: JobFollower[]): SseSession {
   const session = new SseSession(params.res, params.session);

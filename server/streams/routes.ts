@@ -6,13 +6,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JobRecord } from '../../core/job-record.js';
 import type { Logger } from '../../core/logger.js';
-import type { JobStore, StreamQuota } from '../../core/ports.js';
-import { isFinalEvent, type JobEvent, parseEventId } from '../../core/protocol/events.js';
+import type { JobStore, StreamQuota } from '../../core/ports/index.js';
+import { isEventId, isFinalEvent, type JobEvent, MULTI_STREAM_MAX_JOBS, parseCursor } from '../../core/protocol/index.js';
 import { isJobId, isValidToken } from '../../core/token.js';
 import { writeError } from '../http/errors.js';
 import type { WebMetrics } from '../metrics.js';
 import type { Hub } from './hub.js';
-import { MULTI_STREAM_MAX_JOBS, openJobStream, openMultiJobStream, type StreamOutcome } from './open-stream.js';
+import { openJobStream, openMultiJobStream, type StreamOutcome } from './open-stream.js';
 import type { SseSession, SseSessionOptions } from './sse-session.js';
 
 export interface StreamRouteDeps {
@@ -87,7 +87,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
   const oneJob = (req: IncomingMessage, res: ServerResponse, url: URL, id: string) => {
     if (!isJobId(id) || !isValidToken(deps.secrets, id, url.searchParams.get('token'))) return writeError(res, 'not_found', 'No such job');
     const lastEventId = resumePosition(req, url);
-    if (lastEventId !== undefined && !parseEventId(lastEventId)) {
+    if (lastEventId !== undefined && !isEventId(lastEventId)) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
     }
     void serve(req, res, (hooks) =>
@@ -112,8 +112,8 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
       return writeError(res, 'not_found', 'No such job');
     }
     const cursor = resumePosition(req, url);
-    const positions = cursor === undefined ? jobs.map(() => undefined) : cursor.split(',');
-    if (positions.length !== jobs.length || positions.some((p) => p !== undefined && !parseEventId(p))) {
+    const positions = cursor === undefined ? jobs.map(() => undefined) : parseCursor(cursor, jobs.length);
+    if (!positions) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not a cursor of this stream');
     }
     void serve(req, res, (hooks) =>

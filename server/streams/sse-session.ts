@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { JobEvent } from '../../core/protocol/events.js';
+import type { JobEvent } from '../../core/protocol/index.js';
 import { encodeComment, encodeMessage, encodeRetry } from '../../core/protocol/sse.js';
 
 export interface SseSessionOptions {

@@ -1,12 +1,13 @@
 /** The event log's rules, for the Redis script and for its in-memory twin alike. */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { MemoryEventFeed } from '../../core/adapters/memory/event-feed.js';
 import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
 import { RedisEventFeed } from '../../core/adapters/redis/event-feed.js';
 import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
 import { RedisKeys } from '../../core/adapters/redis/keys.js';
-import type { EventFeed, JobStore } from '../../core/ports.js';
-import type { JobEvent } from '../../core/protocol/events.js';
+import type { EventFeed, JobStore } from '../../core/ports/index.js';
+import type { JobEvent } from '../../core/protocol/index.js';
 import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 
 interface StoreUnderTest {
@@ -19,8 +20,8 @@ const kinds: [string, () => Promise<StoreUnderTest>][] = [
   [
     'memory',
     async () => {
-      const store = new MemoryJobStore(3600);
-      return { store, feed: store, close: async () => {} };
+      const feed = new MemoryEventFeed();
+      return { store: new MemoryJobStore(3600, feed), feed, close: async () => {} };
     },
   ],
   [

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { decodeNotification } from '../../core/adapters/redis/event-feed.js';
-import { compareEventIds, isFinalEvent, parseEventId } from '../../core/protocol/events.js';
+import { compareEventIds, decodeNotification, isFinalEvent, parseEventId } from '../../core/protocol/index.js';
 import { isJobId, isValidToken, tokenFor } from '../../core/token.js';
 
 describe('event ids', () => {

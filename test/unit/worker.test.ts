@@ -3,11 +3,10 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { Worker } from '../../consumer/worker.js';
 import { MemoryJobQueue, MemoryReplyQueue } from '../../core/adapters/memory/broker.js';
-import { MemoryUserStore } from '../../core/adapters/memory/user-store.js';
 import { JOB_TYPES, JobError, type JobType } from '../../core/jobs/index.js';
 import { defineJobType } from '../../core/jobs/job-type.js';
 import { createLogger } from '../../core/logger.js';
-import type { InboundJob } from '../../core/ports.js';
+import type { InboundJob } from '../../core/ports/index.js';
 
 const exploding = defineJobType({
   name: 'explode',
@@ -22,13 +21,12 @@ function setup(maxAttempts = 1) {
   const types = new Map<string, JobType>([...JOB_TYPES, ['explode', exploding as unknown as JobType]]);
   const replies = new MemoryReplyQueue(1);
   const jobs = new MemoryJobQueue(new Set(types.keys()), { concurrency: 1, retryBaseMs: 10 });
-  const control = { isSettled: async () => false, onStop: () => {} };
   const worker = new Worker({
     jobTypes: types,
     source: jobs,
     replies,
-    users: new MemoryUserStore(),
-    control,
+    finished: { isFinished: async () => false },
+    stops: { send: async () => {}, onStop: () => {} },
     logger: createLogger('test', 'silent'),
     maxAttempts,
   });

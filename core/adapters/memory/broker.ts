@@ -7,7 +7,8 @@ import type {
   ReplyPublisher,
   ReplySource,
   Settlement,
-} from '../../ports.js';
+} from '../../ports/index.js';
+import { DEFAULT_REPLY_QUEUE, type Reply } from '../../protocol/index.js';
 import { MemoryQueue } from './queue.js';
 
 /**
@@ -26,7 +27,7 @@ export class MemoryJobQueue implements JobPublisher, JobSource {
 
   async publish(job: OutboundJob): Promise<void> {
     if (!this.jobTypes.has(job.type)) throw new Error(`no queue for job type ${job.type}`);
-    this.queue.push({ jobId: job.jobId, type: job.type, replyTo: 'front_queue', attempt: 1, body: overTheWire(job.input) });
+    this.queue.push({ jobId: job.jobId, type: job.type, replyTo: DEFAULT_REPLY_QUEUE, attempt: 1, body: overTheWire(job.input) });
   }
 
   async start(handle: (job: InboundJob) => Promise<Settlement>): Promise<void> {
@@ -38,7 +39,7 @@ export class MemoryJobQueue implements JobPublisher, JobSource {
   }
 }
 
-/** The embedded mode's stand-in for `front_queue`. */
+/** The embedded mode's stand-in for the reply queue. */
 export class MemoryReplyQueue implements ReplyPublisher, ReplySource {
   readonly queue: MemoryQueue;
 
@@ -46,8 +47,8 @@ export class MemoryReplyQueue implements ReplyPublisher, ReplySource {
     this.queue = new MemoryQueue(concurrency);
   }
 
-  async publish(jobId: string, _replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
-    this.queue.push({ jobId, type: event.event, replyTo: undefined, attempt: 1, body: overTheWire(event) });
+  async publish(jobId: string, _replyTo: string, reply: Reply): Promise<void> {
+    this.queue.push({ jobId, type: reply.event, replyTo: undefined, attempt: 1, body: overTheWire(reply) });
   }
 
   async start(handle: (reply: InboundReply) => Promise<Settlement>): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Deadlines } from '../../ports.js';
+import type { Deadlines } from '../../ports/index.js';
 
 export class MemoryDeadlines implements Deadlines {
   private readonly due = new Map<string, number>();

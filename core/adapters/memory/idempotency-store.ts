@@ -1,4 +1,4 @@
-import type { IdempotencyClaim, IdempotencyStore } from '../../ports.js';
+import type { IdempotencyClaim, IdempotencyStore } from '../../ports/index.js';
 
 interface Claim {
   fingerprint: string;

@@ -1,7 +1,7 @@
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
-import type { AppendOutcome, EventFeed, JobControl, JobStore } from '../../ports.js';
-import type { JobEvent } from '../../protocol/events.js';
-import { compareEventIds, isControlEventId, isFinalEvent, parseEventId, QUEUED_EVENT } from '../../protocol/events.js';
+import type { AppendOutcome, JobFinishedCheck, JobStore } from '../../ports/index.js';
+import { compareEventIds, follows, isAfter, isFinalEvent, type JobEvent, QUEUED_EVENT } from '../../protocol/index.js';
+import type { MemoryEventFeed } from './event-feed.js';
 
 interface Entry {
   fields: Record<string, string>;
@@ -9,14 +9,15 @@ interface Entry {
   expiresAt: number;
 }
 
-/** The embedded mode's job records, event logs and live feed, with the same rules as the Redis script. */
-export class MemoryJobStore implements JobStore, EventFeed, JobControl {
+/** The embedded mode's job records and event logs, with the same rules as the Redis script. */
+export class MemoryJobStore implements JobStore, JobFinishedCheck {
   private readonly entries = new Map<string, Entry>();
-  private readonly subscribed = new Set<string>();
-  private listener: (jobId: string, event: JobEvent) => void = () => {};
-  private stopListener: (jobId: string) => void = () => {};
 
-  constructor(private readonly ttlSeconds: number) {}
+  constructor(
+    private readonly ttlSeconds: number,
+    /** Told of every appended event, as the Redis script publishes it. */
+    private readonly feed: MemoryEventFeed,
+  ) {}
 
   async create(jobId: string, type: string, now: Date): Promise<void> {
     const at = now.toISOString();
@@ -35,7 +36,7 @@ export class MemoryJobStore implements JobStore, EventFeed, JobControl {
     const entry = this.live(jobId);
     if (!entry) return 'unknown-job';
     if (entry.fields.final === '1') return 'after-final';
-    if (compareEventIds(event.id, entry.fields.last_id!) <= 0) return 'duplicate';
+    if (!isAfter(event.id, entry.fields.last_id)) return 'duplicate';
     if (!acceptGap && !follows(entry.fields.last_id!, event.id)) return 'gap';
     entry.events.push(event);
     Object.assign(entry.fields, recordChangesFor(event), {
@@ -44,8 +45,7 @@ export class MemoryJobStore implements JobStore, EventFeed, JobControl {
       updated_at: now.toISOString(),
     });
     entry.expiresAt = Date.now() + this.ttlSeconds * 1000;
-    if (this.subscribed.has(jobId)) this.listener(jobId, event);
-    if (isControlEventId(event.id)) this.stopListener(jobId);
+    this.feed.deliver(jobId, event);
     return 'appended';
   }
 
@@ -61,25 +61,9 @@ export class MemoryJobStore implements JobStore, EventFeed, JobControl {
     return { record: recordFromFields(jobId, entry.fields), events };
   }
 
-  async subscribe(jobId: string): Promise<void> {
-    this.subscribed.add(jobId);
-  }
-
-  async unsubscribe(jobId: string): Promise<void> {
-    this.subscribed.delete(jobId);
-  }
-
-  onEvent(listener: (jobId: string, event: JobEvent) => void): void {
-    this.listener = listener;
-  }
-
-  async isSettled(jobId: string): Promise<boolean> {
+  async isFinished(jobId: string): Promise<boolean> {
     const entry = this.live(jobId);
     return !entry || entry.fields.final === '1';
-  }
-
-  onStop(listener: (jobId: string) => void): void {
-    this.stopListener = listener;
   }
 
   private live(jobId: string): Entry | undefined {
@@ -90,11 +74,4 @@ export class MemoryJobStore implements JobStore, EventFeed, JobControl {
     }
     return entry;
   }
-}
-
-/** True when `next` is the event right after `last`: the next in its attempt, or a new attempt's first. */
-function follows(last: string, next: string): boolean {
-  const a = parseEventId(last)!;
-  const b = parseEventId(next)!;
-  return b.attempt === a.attempt ? b.seq === a.seq + 1 : b.seq === 1;
 }

@@ -1,4 +1,4 @@
-import type { RateLimiter, StreamQuota } from '../../ports.js';
+import type { RateLimiter, StreamQuota } from '../../ports/index.js';
 
 export class MemoryLimits implements RateLimiter, StreamQuota {
   private readonly windows = new Map<string, number>();

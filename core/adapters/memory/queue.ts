@@ -1,5 +1,5 @@
 import { pickDelay } from '../../backoff.js';
-import type { DecodedBody, Settlement } from '../../ports.js';
+import { type DecodedBody, type Settlement, settle } from '../../ports/index.js';
 
 export interface QueuedMessage {
   jobId: string | undefined;
@@ -59,11 +59,12 @@ export class MemoryQueue {
     } catch (err) {
       settlement = { kind: 'dead-letter', reason: `consumer_error: ${(err as Error).message}` };
     }
-    if (settlement.kind === 'requeue') this.waiting.push(message);
-    else if (settlement.kind === 'retry') {
-      const attempt = settlement.attempt;
-      setTimeout(() => this.push({ ...message, attempt }), pickDelay(this.retryBaseMs, attempt)).unref();
-    } else if (settlement.kind === 'dead-letter') this.deadLetters.push({ message, reason: settlement.reason });
+    settle<unknown>(settlement, {
+      ack: () => undefined,
+      requeue: () => this.waiting.push(message),
+      deadLetter: (reason) => this.deadLetters.push({ message, reason }),
+      retry: (attempt) => setTimeout(() => this.push({ ...message, attempt }), pickDelay(this.retryBaseMs, attempt)).unref(),
+    });
     this.inFlight--;
     if (this.inFlight === 0 && this.idle) this.idle();
     queueMicrotask(() => this.pump());

@@ -1,4 +1,4 @@
-import type { DecodedBody } from '../../ports.js';
+import type { DecodedBody } from '../../ports/index.js';
 
 /** rabbitmq-client already parses `application/json` bodies; anything it left as bytes or text is parsed here. */
 export function decodeBody(body: unknown, contentType: string | undefined): DecodedBody {

@@ -1,5 +1,5 @@
 import type { Connection, Publisher } from 'rabbitmq-client';
-import type { Closable, HealthCheck, JobPublisher, OutboundJob } from '../../ports.js';
+import type { Closable, HealthCheck, JobPublisher, OutboundJob } from '../../ports/index.js';
 import { ATTEMPT_HEADER, JOBS_EXCHANGE, REPLY_QUEUE } from './topology.js';
 
 export class BrokerUnavailableError extends Error {}

@@ -1,5 +1,5 @@
 import { type AsyncMessage, type Connection, type Consumer, ConsumerStatus, type Publisher } from 'rabbitmq-client';
-import type { InboundJob, JobSource, Settlement } from '../../ports.js';
+import { type InboundJob, type JobSource, type Settlement, settle } from '../../ports/index.js';
 import { decodeBody } from './body.js';
 import { copyOf, sendToDeadLetters } from './dead-letters.js';
 import { allRetryDelays, pickDelay, RETRY_DELAY_HEADER, RETRY_EXCHANGE, retryBinding, retryExchange, retryQueue } from './retry-queues.js';
@@ -58,11 +58,19 @@ export class RabbitJobSource implements JobSource {
     await Promise.all(this.consumers.map((c) => new Promise<void>((resolve) => c.once('ready', () => resolve()))));
   }
 
-  private async settle(msg: AsyncMessage, settlement: Settlement, queue: string): Promise<ConsumerStatus> {
-    if (settlement.kind === 'requeue') return ConsumerStatus.REQUEUE;
-    if (settlement.kind === 'dead-letter') await sendToDeadLetters(this.deadLetters, msg, settlement.reason, queue);
-    if (settlement.kind === 'retry') await this.scheduleRetry(msg, settlement.attempt);
-    return ConsumerStatus.ACK;
+  private settle(msg: AsyncMessage, settlement: Settlement, queue: string): Promise<ConsumerStatus> {
+    return settle<Promise<ConsumerStatus>>(settlement, {
+      ack: async () => ConsumerStatus.ACK,
+      requeue: async () => ConsumerStatus.REQUEUE,
+      deadLetter: async (reason) => {
+        await sendToDeadLetters(this.deadLetters, msg, reason, queue);
+        return ConsumerStatus.ACK;
+      },
+      retry: async (attempt) => {
+        await this.scheduleRetry(msg, attempt);
+        return ConsumerStatus.ACK;
+      },
+    });
   }
 
   /** The copy waits in a delay queue, then dead-letters back to its job queue; the original is acked after. */

@@ -1,5 +1,6 @@
 import type { Connection, Publisher } from 'rabbitmq-client';
-import type { Closable, ReplyPublisher } from '../../ports.js';
+import type { Closable, ReplyPublisher } from '../../ports/index.js';
+import type { Reply } from '../../protocol/index.js';
 import { REPLY_QUEUE, workQueue } from './topology.js';
 
 /** Sends a job's events to its `reply_to` queue, persistent and confirmed, in order. */
@@ -14,18 +15,18 @@ export class RabbitReplyPublisher implements ReplyPublisher, Closable {
     });
   }
 
-  async publish(jobId: string, replyTo: string, event: { id: string; event: string; data: unknown }): Promise<void> {
+  async publish(jobId: string, replyTo: string, reply: Reply): Promise<void> {
     await this.publisher.send(
       {
         exchange: '',
         routingKey: replyTo,
         durable: true,
         correlationId: jobId,
-        messageId: `${jobId}/${event.id}`,
-        type: event.event,
+        messageId: `${jobId}/${reply.id}`,
+        type: reply.event,
         contentType: 'application/json',
       },
-      Buffer.from(JSON.stringify(event)),
+      Buffer.from(JSON.stringify(reply)),
     );
   }
 

@@ -1,5 +1,5 @@
 import { type AsyncMessage, type Connection, type Consumer, ConsumerStatus, type Publisher } from 'rabbitmq-client';
-import type { InboundReply, ReplySource, Settlement } from '../../ports.js';
+import { type InboundReply, type ReplySource, type Settlement, settle } from '../../ports/index.js';
 import { decodeBody } from './body.js';
 import { sendToDeadLetters } from './dead-letters.js';
 import { REPLY_QUEUE, workQueue } from './topology.js';
@@ -35,10 +35,17 @@ export class RabbitReplySource implements ReplySource {
     await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
   }
 
-  private async settle(msg: AsyncMessage, settlement: Settlement): Promise<ConsumerStatus> {
-    if (settlement.kind === 'requeue') return ConsumerStatus.REQUEUE;
-    if (settlement.kind === 'dead-letter') await sendToDeadLetters(this.deadLetters, msg, settlement.reason, REPLY_QUEUE);
-    return ConsumerStatus.ACK;
+  private settle(msg: AsyncMessage, settlement: Settlement): Promise<ConsumerStatus> {
+    return settle<Promise<ConsumerStatus>>(settlement, {
+      ack: async () => ConsumerStatus.ACK,
+      requeue: async () => ConsumerStatus.REQUEUE,
+      deadLetter: async (reason) => {
+        await sendToDeadLetters(this.deadLetters, msg, reason, REPLY_QUEUE);
+        return ConsumerStatus.ACK;
+      },
+      // Replies are never retried with a delay; a listener that asks for it gets a redelivery.
+      retry: async () => ConsumerStatus.REQUEUE,
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,10 +1,11 @@
 import type { Connection } from 'rabbitmq-client';
+import { DEFAULT_REPLY_QUEUE } from '../../protocol/index.js';
 
 /** The fixed AMQP names of the design. Tests isolate themselves by vhost, never by renaming. */
 export const JOBS_EXCHANGE = 'relay.jobs';
 export const DEAD_EXCHANGE = 'relay.dead';
 export const DEAD_QUEUE = 'relay.dead';
-export const REPLY_QUEUE = 'front_queue';
+export const REPLY_QUEUE = DEFAULT_REPLY_QUEUE;
 export const DEAD_REASON_HEADER = 'x-relay-dead-reason';
 export const ATTEMPT_HEADER = 'x-relay-attempt';
 

@@ -1,12 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { Deadlines } from '../../ports.js';
+import type { Deadlines } from '../../ports/index.js';
 import type { RedisKeys } from './keys.js';
-
-const claimLua = `
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
-return due
-`;
+import { defineScript } from './lua-scripts.js';
 
 type RedisWithScripts = Redis & { relayClaimDue(key: string, now: number, limit: number): Promise<string[]> };
 
@@ -18,7 +13,7 @@ export class RedisDeadlines implements Deadlines {
     redis: Redis,
     private readonly keys: RedisKeys,
   ) {
-    redis.defineCommand('relayClaimDue', { numberOfKeys: 1, lua: claimLua });
+    defineScript(redis, 'relayClaimDue', 'claim-deadlines', 1);
     this.redis = redis as RedisWithScripts;
   }
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { EventFeed } from '../../ports.js';
-import { isEventName, type JobEvent } from '../../protocol/events.js';
+import type { EventFeed } from '../../ports/index.js';
+import { decodeNotification, type JobEvent } from '../../protocol/index.js';
 import type { RedisKeys } from './keys.js';
 
 /**
@@ -45,14 +45,4 @@ export class RedisEventFeed implements EventFeed {
   async unsubscribe(jobId: string): Promise<void> {
     await this.subscriber.unsubscribe(this.keys.channel(jobId));
   }
-}
-
-/** The append script publishes `id\nevent\ndata`, so no JSON is parsed on the way to the socket. */
-export function decodeNotification(message: string): JobEvent | undefined {
-  const first = message.indexOf('\n');
-  const second = message.indexOf('\n', first + 1);
-  if (first < 0 || second < 0) return undefined;
-  const event = message.slice(first + 1, second);
-  if (!isEventName(event)) return undefined;
-  return { id: message.slice(0, first), event, data: message.slice(second + 1) };
 }

@@ -1,30 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { IdempotencyClaim, IdempotencyStore } from '../../ports.js';
+import type { IdempotencyClaim, IdempotencyStore } from '../../ports/index.js';
 import type { RedisKeys } from './keys.js';
-
-/**
- * Claims a key, or takes over a pending claim older than ARGV[4] ms (its request died before
- * publishing). KEYS[1] the key; ARGV[1] new value, ARGV[2] ttl s, ARGV[3] now ms, ARGV[4] stale ms.
- * The value is `<fingerprint> <request_id> <pending|published> <claimed at ms>`.
- */
-const claimLua = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local fp, id, state, at = string.match(current, '^(%S+) (%S+) (%S+) (%d+)$')
-  if not (state == 'pending' and tonumber(ARGV[3]) - tonumber(at) > tonumber(ARGV[4])) then return current end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return false
-`;
-
-const publishLua = `
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local fp, id, state, at = string.match(current, '^(%S+) (%S+) (%S+) (%d+)$')
-if id ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], fp .. ' ' .. id .. ' published ' .. at, 'KEEPTTL')
-return 1
-`;
+import { defineScript } from './lua-scripts.js';
 
 type RedisWithScripts = Redis & {
   relayClaimKey(key: string, value: string, ttl: number, now: number, staleMs: number): Promise<string | null>;
@@ -42,8 +19,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     /** A pending claim older than this belonged to a request that died before publishing. */
     private readonly staleAfterMs: number,
   ) {
-    redis.defineCommand('relayClaimKey', { numberOfKeys: 1, lua: claimLua });
-    redis.defineCommand('relayMarkPublished', { numberOfKeys: 1, lua: publishLua });
+    defineScript(redis, 'relayClaimKey', 'claim-idempotency-key', 1);
+    defineScript(redis, 'relayMarkPublished', 'mark-idempotency-key-published', 1);
     this.redis = redis as RedisWithScripts;
   }
 

@@ -1,12 +1,10 @@
 import type { Redis } from 'ioredis';
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
-import type { AppendOutcome, HealthCheck, JobStore } from '../../ports.js';
-import type { EventName, JobEvent } from '../../protocol/events.js';
-import { isControlEventId, isFinalEvent, QUEUED_EVENT } from '../../protocol/events.js';
-import appendEventLua from './append-event.lua.js';
-import createJobLua from './create-job.lua.js';
+import type { AppendOutcome, HealthCheck, JobStore } from '../../ports/index.js';
+import type { EventName, JobEvent } from '../../protocol/index.js';
+import { isFinalEvent, QUEUED_EVENT } from '../../protocol/index.js';
 import type { RedisKeys } from './keys.js';
-import readLogLua from './read-log.lua.js';
+import { defineScript } from './lua-scripts.js';
 
 type RedisWithScripts = Redis & {
   relayCreateJob(job: string, log: string, ...args: string[]): Promise<number>;
@@ -23,9 +21,9 @@ export class RedisJobStore implements JobStore, HealthCheck {
     private readonly keys: RedisKeys,
     private readonly ttlSeconds: number,
   ) {
-    redis.defineCommand('relayAppendEvent', { numberOfKeys: 3, lua: appendEventLua });
-    redis.defineCommand('relayCreateJob', { numberOfKeys: 2, lua: createJobLua });
-    redis.defineCommand('relayReadLog', { numberOfKeys: 2, lua: readLogLua });
+    defineScript(redis, 'relayAppendEvent', 'append-event', 3);
+    defineScript(redis, 'relayCreateJob', 'create-job', 2);
+    defineScript(redis, 'relayReadLog', 'read-log', 2);
     this.redis = redis as RedisWithScripts;
   }
 
@@ -59,7 +57,6 @@ export class RedisJobStore implements JobStore, HealthCheck {
       now.toISOString(),
       String(this.ttlSeconds),
       acceptGap ? '1' : '0',
-      isControlEventId(event.id) ? this.keys.controlChannel : '',
       ...changes,
     );
   }

@@ -24,15 +24,9 @@ export class RedisKeys {
     return channel.slice(head.length, -'}:events'.length);
   }
 
-  /** Where workers hear that a job was stopped (cancelled or timed out). Carries the job key. */
+  /** Where workers hear that a job was stopped (cancelled or timed out). Carries the job id. */
   get controlChannel(): string {
     return `${this.prefix}control`;
-  }
-
-  jobIdOfJobKey(key: string): string | undefined {
-    const head = `${this.prefix}{`;
-    if (!key.startsWith(head) || !key.endsWith('}:job')) return undefined;
-    return key.slice(head.length, -'}:job'.length);
   }
 
   idempotency(type: string, key: string): string {
@@ -50,9 +44,5 @@ export class RedisKeys {
 
   streamQuota(key: string): string {
     return `${this.prefix}streams:${key}`;
-  }
-
-  userByEmail(email: string): string {
-    return `${this.prefix}user:${email.toLowerCase()}`;
   }
 }

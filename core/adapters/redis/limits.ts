@@ -1,22 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { RateLimiter, StreamQuota } from '../../ports.js';
+import type { RateLimiter, StreamQuota } from '../../ports/index.js';
 import type { RedisKeys } from './keys.js';
+import { defineScript } from './lua-scripts.js';
 
 /** A slot counter lives this long after its last change, so slots of a crashed instance free themselves. */
 const STREAM_SLOT_TTL_SECONDS = 3_600;
-
-const hitLua = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
-`;
-
-const acquireLua = `
-local n = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-if n > tonumber(ARGV[1]) then redis.call('DECR', KEYS[1]) return 0 end
-return 1
-`;
 
 type RedisWithScripts = Redis & {
   relayAcquireSlot(key: string, max: number, ttl: number): Promise<number>;
@@ -31,8 +19,8 @@ export class RedisLimits implements RateLimiter, StreamQuota {
     redis: Redis,
     private readonly keys: RedisKeys,
   ) {
-    redis.defineCommand('relayAcquireSlot', { numberOfKeys: 1, lua: acquireLua });
-    redis.defineCommand('relayHit', { numberOfKeys: 1, lua: hitLua });
+    defineScript(redis, 'relayAcquireSlot', 'acquire-stream-slot', 1);
+    defineScript(redis, 'relayHit', 'count-hit', 1);
     this.redis = redis as RedisWithScripts;
   }
 

@@ -1,5 +1,3 @@
-// Lua, run by Redis with EVALSHA (ioredis defineCommand loads it once).
-export default String.raw`
 -- Claims an email for a request. KEYS[1] the email's key; ARGV[1] request id, ARGV[2] user JSON.
 -- Returns the stored user JSON when this request owns the email, false when another does.
 local existing = redis.call('GET', KEYS[1])
@@ -9,4 +7,3 @@ if existing then
 end
 redis.call('SET', KEYS[1], ARGV[2])
 return ARGV[2]
-`;

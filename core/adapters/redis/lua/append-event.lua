@@ -1,16 +1,15 @@
-// Lua, run by Redis with EVALSHA (ioredis defineCommand loads it once).
-export default String.raw`
--- Appends one event to a request's log in one atomic, idempotent step.
+-- Appends one event to a job's log in one atomic, idempotent step, and notifies the job's
+-- channel in the format of core/protocol/notification.ts (`id\nevent\ndata`).
 -- KEYS[1] job record (hash), KEYS[2] event log (stream), KEYS[3] notification channel
 -- ARGV[1] event id "<attempt>-<seq>", ARGV[2] event name, ARGV[3] data (JSON),
 -- ARGV[4] "1" when final, ARGV[5] now (ISO 8601), ARGV[6] ttl seconds,
--- ARGV[7] "1" to accept a gap in the sequence, ARGV[8] a control channel to tell workers that
--- the job was stopped (cancel, timeout), or "", ARGV[9..] record fields to set, as name/value pairs
+-- ARGV[7] "1" to accept a gap in the sequence, ARGV[8..] record fields to set, as name/value pairs
 local state = redis.call('HMGET', KEYS[1], 'last_id', 'final')
 local last = state[1]
 if not last then return 'unknown-job' end
 if state[2] == '1' then return 'after-final' end
 
+-- The ordering rules of core/protocol/event-id.ts (compareEventIds, follows).
 local la, ls = string.match(last, '^(%d+)-(%d+)$')
 local a, s = string.match(ARGV[1], '^(%d+)-(%d+)$')
 la, ls, a, s = tonumber(la), tonumber(ls), tonumber(a), tonumber(s)
@@ -21,11 +20,9 @@ if ARGV[7] ~= '1' and ((a == la and s ~= ls + 1) or (a > la and s ~= 1)) then re
 
 redis.call('XADD', KEYS[2], ARGV[1], 'e', ARGV[2], 'd', ARGV[3])
 local fields = { 'last_id', ARGV[1], 'final', ARGV[4], 'updated_at', ARGV[5] }
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('PUBLISH', KEYS[3], ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
-if ARGV[8] ~= '' then redis.call('PUBLISH', ARGV[8], KEYS[1]) end
 return 'appended'
-`;

@@ -1,4 +1,4 @@
-import type { RegisteredUser, UserStore } from '../../ports.js';
+import type { RegisteredUser, UserStore } from './user-store.js';
 
 export class MemoryUserStore implements UserStore {
   private readonly byEmail = new Map<string, RegisteredUser & { jobId: string }>();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineJobType, JobError } from './job-type.js';
+import { defineJobType, JobError } from '../job-type.js';
+import { userStore } from './user-store.js';
 
 /** Creates a user, unique by email (case-insensitive). A redelivery returns the user it created. */
 export default defineJobType({
@@ -9,7 +10,7 @@ export default defineJobType({
     email: z.email().max(254),
   }),
   async handle({ name, email }, ctx) {
-    const user = await ctx.users.register(ctx.jobId, name, email);
+    const user = await userStore().register(ctx.jobId, name, email);
     if (user === 'taken') throw new JobError('email_taken', 'A user with this email already exists');
     return user;
   },

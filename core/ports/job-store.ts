@@ -1,0 +1,24 @@
+import type { JobRecord } from '../job-record.js';
+import type { JobEvent } from '../protocol/index.js';
+
+/**
+ * `gap`: the event's predecessor is not logged yet (retry, or append anyway with `acceptGap`);
+ * `duplicate`: the log has this id or a later one; `after-final`: the job has its final event.
+ */
+export type AppendOutcome = 'appended' | 'duplicate' | 'after-final' | 'unknown-job' | 'gap';
+
+/**
+ * Job records and their event logs. Side effect to know: an `append` that returns `appended`
+ * also notifies the job's live subscribers (the EventFeed of every web process) in the same
+ * atomic step, so a stream that subscribed before reading the log misses nothing.
+ */
+export interface JobStore {
+  /** Creates the record (status `queued`) and its log's first event. */
+  create(jobId: string, type: string, now: Date): Promise<void>;
+  remove(jobId: string): Promise<void>;
+  /** Appends in order, drops duplicates and anything after the final event, updates the record, notifies. */
+  append(jobId: string, event: JobEvent, now: Date, acceptGap?: boolean): Promise<AppendOutcome>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  /** The record and the events after `afterId` (exclusive), or all of them. */
+  read(jobId: string, afterId: string | undefined): Promise<{ record: JobRecord | undefined; events: JobEvent[] }>;
+}

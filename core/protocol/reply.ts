@@ -1,0 +1,39 @@
+/**
+ * The reply a worker sends to the job's `reply_to` queue for each event: a JSON body
+ * `{"id","event","data","job_type"?}` with the job's id as `correlation_id`. Workers in any
+ * language send this; see docs/protocol.md.
+ */
+import { eventIdOf, isEventId } from './event-id.js';
+import { type EventData, type EventName, isEventName, type JobEvent } from './job-events.js';
+
+/** The queue replies go to unless a job message names another in `reply_to`. */
+export const DEFAULT_REPLY_QUEUE = 'front_queue';
+
+export interface Reply<N extends EventName = EventName> {
+  id: string;
+  event: N;
+  data: EventData[N];
+  /** The job's type, for metrics. */
+  job_type?: string;
+}
+
+/** The reply for the `seq`-th event of an attempt. */
+export function makeReply<N extends EventName>(attempt: number, seq: number, event: N, data: EventData[N], jobType?: string): Reply<N> {
+  const reply: Reply<N> = { id: eventIdOf(attempt, seq), event, data };
+  if (jobType !== undefined) reply.job_type = jobType;
+  return reply;
+}
+
+/** The reply in a decoded body, or undefined when the body is not one. Checked by hand: it runs for every reply. */
+export function parseReply(value: unknown): Reply | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  if (!isEventId(r.id) || !isEventName(r.event) || !('data' in r)) return undefined;
+  if (r.job_type !== undefined && typeof r.job_type !== 'string') return undefined;
+  return r as unknown as Reply;
+}
+
+/** The event a reply records in the job's log. */
+export function eventOfReply(reply: Reply): JobEvent {
+  return { id: reply.id, event: reply.event, data: JSON.stringify(reply.data ?? null) };
+}

@@ -1,0 +1,120 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
+import { fingerprint } from '../../core/fingerprint.js';
+import type { JobType } from '../../core/jobs/index.js';
+import type { Logger } from '../../core/logger.js';
+import type { Deadlines, IdempotencyStore, JobPublisher, JobStore } from '../../core/ports/index.js';
+import type { LifecycleMetrics } from './metrics.js';
+
+export interface SubmitDeps {
+  store: JobStore;
+  publisher: JobPublisher;
+  idempotency: IdempotencyStore;
+  deadlines: Deadlines;
+  jobTimeoutMs: number;
+  /** How long a request with a known Idempotency-Key waits for the first one to be published. */
+  idempotencyWaitMs: number;
+  logger: Logger;
+  metrics: LifecycleMetrics;
+  /** False while the process drains: nothing new is accepted. */
+  accepting: () => boolean;
+}
+
+export interface Submission {
+  type: JobType;
+  /** The input as received (already decoded from JSON or a form). */
+  input: unknown;
+  idempotencyKey?: string;
+}
+
+export type SubmitOutcome =
+  | { kind: 'accepted'; jobId: string }
+  | { kind: 'invalid'; details: Record<string, string[]> }
+  | { kind: 'invalid-idempotency-key' }
+  | { kind: 'idempotency-key-reused' }
+  | { kind: 'unavailable'; what: 'draining' | 'store' | 'queue' };
+
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/**
+ * Accepts a job: validates its input, honours the Idempotency-Key, writes the record and the
+ * first event, schedules the deadline, publishes, and undoes what it did if the publish fails.
+ * Accepted means the broker confirmed the job.
+ */
+export async function submitJob(deps: SubmitDeps, submission: Submission): Promise<SubmitOutcome> {
+  const { type, idempotencyKey } = submission;
+  const parsed = type.input.safeParse(submission.input);
+  if (!parsed.success) return { kind: 'invalid', details: validationDetails(parsed.error) };
+  if (!deps.accepting()) return { kind: 'unavailable', what: 'draining' };
+  if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    return { kind: 'invalid-idempotency-key' };
+  }
+
+  const jobId = crypto.randomUUID();
+  if (idempotencyKey !== undefined) {
+    const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), jobId).catch(
+      () => 'unavailable' as const,
+    );
+    if (decided === 'unavailable') return { kind: 'unavailable', what: 'store' };
+    if (decided === 'reused') return { kind: 'idempotency-key-reused' };
+    if (decided !== 'claimed') return { kind: 'accepted', jobId: decided.jobId };
+  }
+  const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, jobId));
+
+  const log = deps.logger.child({ request_id: jobId, type: type.name });
+  try {
+    const now = new Date();
+    await Promise.all([deps.store.create(jobId, type.name, now), deps.deadlines.schedule(jobId, now.getTime() + deps.jobTimeoutMs)]);
+  } catch (err) {
+    log.warn({ err }, 'job record not created');
+    deps.metrics.publishFailures.inc();
+    await release().catch(() => undefined);
+    return { kind: 'unavailable', what: 'store' };
+  }
+  try {
+    await deps.publisher.publish({ jobId, type: type.name, input: parsed.data });
+  } catch (err) {
+    log.warn({ err }, 'job not published');
+    deps.metrics.publishFailures.inc();
+    await deps.store.remove(jobId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
+    await deps.deadlines.cancel(jobId).catch(() => undefined);
+    await release().catch(() => undefined);
+    return { kind: 'unavailable', what: 'queue' };
+  }
+  if (idempotencyKey !== undefined) {
+    await deps.idempotency.markPublished(type.name, idempotencyKey, jobId).catch((err) => log.warn({ err }, 'idempotency key not marked'));
+  }
+  deps.metrics.jobsSubmitted.inc({ type: type.name });
+  log.info('job accepted');
+  return { kind: 'accepted', jobId };
+}
+
+/** `{field: [messages]}`, with problems of the whole body under `body`. */
+function validationDetails(error: z.ZodError): Record<string, string[]> {
+  const flat = z.flattenError(error);
+  const details: Record<string, string[]> = { ...(flat.fieldErrors as Record<string, string[]>) };
+  if (flat.formErrors.length > 0) details.body = flat.formErrors;
+  return details;
+}
+
+/**
+ * Claims an Idempotency-Key for a new request. A key already held with the same body answers
+ * with that job once it is on the queue (waiting for a racing first request to get there).
+ */
+async function claimIdempotencyKey(
+  deps: SubmitDeps,
+  type: string,
+  key: string,
+  print: string,
+  jobId: string,
+): Promise<'claimed' | 'reused' | 'unavailable' | { jobId: string }> {
+  const deadline = Date.now() + deps.idempotencyWaitMs;
+  for (;;) {
+    const claim = await deps.idempotency.claim(type, key, print, jobId);
+    if (claim.kind === 'claimed') return 'claimed';
+    if (claim.fingerprint !== print) return 'reused';
+    if (claim.published) return { jobId: claim.jobId };
+    if (Date.now() > deadline) return 'unavailable';
+    await delay(25);
+  }
+}
