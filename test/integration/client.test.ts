@@ -1,0 +1,138 @@
+/** The client against a running Relay and against a small fake server that writes awkward SSE. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { createRelayClient, type FollowEvent, type JobHandle, RelayError } from '../../client/index.js';
+import { startSystem, type TestSystem } from '../helpers/system.js';
+
+function byJob(events: FollowEvent[]): Map<string, FollowEvent[]> {
+  const map = new Map<string, FollowEvent[]>();
+  for (const e of events) map.set(e.jobId, [...(map.get(e.jobId) ?? []), e]);
+  return map;
+}
+
+function expectOneFinalEach(events: FollowEvent[], jobs: JobHandle[]) {
+  const grouped = byJob(events);
+  for (const job of jobs) {
+    const own = grouped.get(job.request_id) ?? [];
+    const ids = own.map((e) => ('id' in e ? e.id : 'gone'));
+    expect(new Set(ids).size, `no event twice for ${job.request_id}`).to.equal(ids.length);
+    expect(
+      own.filter((e) => e.event === 'result' || e.event === 'failed'),
+      `one final for ${job.request_id}`,
+    ).to.have.length(1);
+    expect(own.at(-1)?.event).to.be.oneOf(['result', 'failed']);
+  }
+}
+
+describe('client (submit and follow)', function () {
+  this.timeout(60_000);
+  let system: TestSystem;
+  before(async () => {
+    system = await startSystem('memory', 'client');
+  });
+  after(() => system.stop());
+
+  it('submits and follows one job: its events in order, the final once, then the follow ends', async () => {
+    const client = createRelayClient({ baseUrl: system.baseUrl });
+    const job = await client.submit('sleep', { ms: 60, steps: 3 });
+    const events: FollowEvent[] = [];
+    for await (const event of client.follow(job)) events.push(event);
+    expect(events.map((e) => e.event)).to.deep.equal(['status', 'status', 'progress', 'progress', 'progress', 'result']);
+    expect(events.at(-1)).to.deep.include({ event: 'result', data: { slept_ms: 60 } });
+  });
+
+  it('throws typed errors: code, details and status', async () => {
+    const client = createRelayClient({ baseUrl: system.baseUrl });
+    const err = await client.submit('sleep', { ms: -1 }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(RelayError);
+    expect(err).to.include({ status: 422, code: 'validation_failed' });
+    expect((err as RelayError).details).to.have.property('ms');
+  });
+
+  it('follows 40 jobs on one connection while 10 more are added; each final exactly once', async () => {
+    const client = createRelayClient({ baseUrl: system.baseUrl });
+    const first = await Promise.all(Array.from({ length: 40 }, (_, i) => client.submit('sleep', { ms: 20 + (i % 7) * 30, steps: 2 })));
+    const follower = client.follow(first);
+    const events: FollowEvent[] = [];
+    const collected = (async () => {
+      for await (const event of follower) events.push(event);
+    })();
+    const more = await Promise.all(Array.from({ length: 10 }, (_, i) => client.submit('sleep', { ms: 50 + i * 10, steps: 2 })));
+    for (const job of more) follower.add(job);
+    await collected;
+    expectOneFinalEach(events, [...first, ...more]);
+  });
+
+  it('an aborted follow ends at once and makes no more requests', async () => {
+    let requests = 0;
+    const client = createRelayClient({
+      baseUrl: system.baseUrl,
+      fetch: (input, init) => {
+        requests++;
+        return fetch(input, init);
+      },
+    });
+    const job = await client.submit('sleep', { ms: 5_000, steps: 1 });
+    const controller = new AbortController();
+    const follower = client.follow(job, { signal: controller.signal });
+    const events: FollowEvent[] = [];
+    const collected = (async () => {
+      for await (const event of follower) events.push(event);
+    })();
+    while (events.length < 1) await new Promise((r) => setTimeout(r, 10));
+    controller.abort();
+    await collected;
+    await follower.done;
+    const after = requests;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(requests).to.equal(after);
+    expect(events.some((e) => e.event === 'result')).to.equal(false);
+  });
+});
+
+describe('client against a server with CRLF line endings and events split across chunks', () => {
+  let server: http.Server;
+  let base: string;
+  let connections = 0;
+  const job: JobHandle = { request_id: 'job-a', events_url: '/api/jobs/job-a/events?token=t', status_url: '/api/jobs/job-a?token=t' };
+  const frame = (id: string, name: string, eventId: string, data: unknown) =>
+    `id: ${id}\r\nevent: ${name}\r\ndata: ${JSON.stringify({ request_id: 'job-a', event_id: eventId, data })}\r\n\r\n`;
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      connections++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const text =
+        connections === 1
+          ? `retry: 100\r\n\r\n: ping\r\n\r\n${frame('0-1', 'status', '0-1', { status: 'queued' })}${frame('1-1', 'status', '1-1', { status: 'processing', attempt: 1 })}`
+          : // The resumed stream repeats an event the client has, then goes on.
+            `${frame('1-1', 'status', '1-1', { status: 'processing', attempt: 1 })}${frame('1-2', 'progress', '1-2', { percent: 50 })}${frame('1-3', 'result', '1-3', { ok: true })}`;
+      expect(req.headers['last-event-id']).to.equal(connections === 1 ? undefined : '1-1');
+      // Byte by byte, in small pieces: events and even CRLF pairs are split across chunks.
+      const bytes = Buffer.from(text);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i >= bytes.length) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write(bytes.subarray(i, i + 3));
+        i += 3;
+      }, 1);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('parses every event, resumes after the cut without repeats, and stops after the final', async () => {
+    const client = createRelayClient({ baseUrl: base, retryMs: 10 });
+    const events: FollowEvent[] = [];
+    for await (const event of client.follow(job)) events.push(event);
+    expect(events.map((e) => ('id' in e ? e.id : e.event))).to.deep.equal(['0-1', '1-1', '1-2', '1-3']);
+    expect(events.at(-1)).to.deep.include({ event: 'result', data: { ok: true } });
+    expect(connections).to.equal(2);
+  });
+});
