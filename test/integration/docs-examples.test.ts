@@ -4,6 +4,7 @@
  * client and server drops connections and refuses reconnects the way a restarting instance does.
  */
 import { readFileSync } from 'node:fs';
+import { fetchEventSource } from '@microsoft/fetch-event-source';
 import { expect } from 'chai';
 import { EventSource } from 'eventsource';
 import { startSystem, type TestSystem } from '../helpers/system.js';
@@ -30,6 +31,7 @@ type StreamStep = 'pass' | { status: number; retryAfter?: string };
 
 interface StreamRequest {
   url: URL;
+  sentAt: number;
   lastEventIdHeader: string | null;
   status: number;
 }
@@ -47,6 +49,7 @@ function transport(base: string, steps: StreamStep[]) {
     const step = steps[streams.length] ?? 'pass';
     const request: StreamRequest = {
       url,
+      sentAt: performance.now(),
       lastEventIdHeader: new Headers(init?.headers).get('last-event-id'),
       status: 0,
     };
@@ -207,6 +210,101 @@ describe('the client examples of docs/protocol.md', function () {
       const net = transport(system.baseUrl, []);
       const { outcome } = follow(net, { ...job, events_url: wrongToken(job.events_url), status_url: wrongToken(job.status_url) });
       expect(await outcome).to.deep.equal({ kind: 'gone' });
+      expect(net.streams.map((s) => s.status)).to.deep.equal([404]);
+    });
+  });
+
+  describe('followJobWithFetch (@microsoft/fetch-event-source)', () => {
+    type FollowJobWithFetch = (eventsUrl: string, on: Record<string, (data: unknown) => void>, lastEventId?: string) => Promise<void>;
+    const globals = globalThis as Record<string, unknown>;
+    let net: ReturnType<typeof transport>;
+
+    // The library is written for browsers: it takes fetch and timers from `window` and watches `document`.
+    before(() => {
+      globals.window = {
+        fetch: (input: string | URL | Request, init?: RequestInit) => net.fetch(input, init),
+        setTimeout,
+        clearTimeout,
+      };
+      globals.document = { hidden: false, addEventListener: () => undefined, removeEventListener: () => undefined };
+    });
+    after(() => {
+      delete globals.window;
+      delete globals.document;
+    });
+
+    /** Runs the document's example; counts the empty messages the library hands to it. */
+    function follow(job: Submitted, lastEventId?: string, onData?: (name: string, data: unknown) => void) {
+      const received: { name: string; data: unknown }[] = [];
+      let emptyMessages = 0;
+      const countingFetchEventSource: typeof fetchEventSource = (input, options) =>
+        fetchEventSource(input, {
+          ...options,
+          onmessage: (msg) => {
+            if (msg.data === '') emptyMessages++;
+            options.onmessage?.(msg);
+          },
+        });
+      const followJobWithFetch = loadExample<FollowJobWithFetch>('fetchEventSource(', 'followJobWithFetch', {
+        fetchEventSource: countingFetchEventSource,
+      });
+      const on = Object.fromEntries(
+        ['status', 'progress', 'result', 'failed'].map((name) => [
+          name,
+          (data: unknown) => {
+            received.push({ name, data });
+            onData?.(name, data);
+          },
+        ]),
+      );
+      const done = followJobWithFetch(`${system.baseUrl}${job.events_url}`, on, lastEventId);
+      return { done, received, emptyMessages: () => emptyMessages };
+    }
+
+    it('reconnects after a stream ended early and a 503, skips pings, every event once', async () => {
+      const job = await submit(system, 'sleep', { ms: 1500, steps: 3 });
+      net = transport(system.baseUrl, ['pass', { status: 503, retryAfter: '1' }, 'pass']);
+      let cut = false;
+      const run = follow(job, undefined, (name) => {
+        if (name === 'progress' && !cut) {
+          cut = true;
+          net.cut('end');
+        }
+      });
+      await run.done;
+      expect(run.received.map((r) => r.name)).to.deep.equal(['status', 'status', 'progress', 'progress', 'progress', 'result']);
+      expect(run.received.filter((r) => r.name === 'progress').map((r) => (r.data as { percent: number }).percent)).to.deep.equal([
+        33, 67, 100,
+      ]);
+      expect(run.received.at(-1)!.data).to.deep.equal({ slept_ms: 1500 });
+      expect(run.emptyMessages()).to.be.greaterThan(0);
+      expect(net.streams.map((s) => s.status)).to.deep.equal([200, 503, 200]);
+      expect(net.streams[1]!.lastEventIdHeader).to.equal('1-2');
+      expect(net.streams[2]!.lastEventIdHeader).to.equal('1-2');
+      // Retry-After: 1 was honoured (timers may fire a millisecond early).
+      expect(net.streams[2]!.sentAt - net.streams[1]!.sentAt).to.be.at.least(990);
+    });
+
+    it('stops on the 204 of a job that is over', async () => {
+      const job = await submit(system, 'echo', { payload: 2 });
+      const last = await finalEventId(system, job);
+      net = transport(system.baseUrl, []);
+      const run = follow(job, last);
+      await run.done;
+      expect(run.received).to.deep.equal([]);
+      expect(net.streams.map((s) => s.status)).to.deep.equal([204]);
+      expect(net.streams[0]!.lastEventIdHeader).to.equal(last);
+    });
+
+    it('gives up on a 404 without retrying', async () => {
+      const job = await submit(system, 'echo', { payload: 3 });
+      net = transport(system.baseUrl, []);
+      const run = follow({ ...job, events_url: job.events_url.replace(/token=[^&]+/, 'token=x') });
+      const error = await run.done.then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(error?.message).to.equal('HTTP 404');
       expect(net.streams.map((s) => s.status)).to.deep.equal([404]);
     });
   });
