@@ -9,7 +9,8 @@ export function coerceFormFields(schema: z.ZodType, fields: Record<string, unkno
   if (!shape) return fields;
   const out: Record<string, unknown> = { ...fields };
   for (const [key, value] of Object.entries(fields)) {
-    const fieldSchema = shape[key];
+    // Own fields only: a form field named `constructor` or `toString` must not find Object.prototype's.
+    const fieldSchema = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (!fieldSchema || typeof value !== 'string') continue;
     const kind = baseKind(fieldSchema);
     if (value.trim() === '' && kind !== 'string') delete out[key];

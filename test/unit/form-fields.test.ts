@@ -19,3 +19,15 @@ describe('form field coercion', () => {
     expect(coerceFormFields(register, { name: '42', email: 'a@b.co' })).to.deep.equal({ name: '42', email: 'a@b.co' });
   });
 });
+
+describe('form field coercion with field names of Object.prototype members', () => {
+  const sleep = JOB_TYPES.get('sleep')!.input;
+
+  it('leaves such fields to the schema (which ignores unknown fields) instead of throwing', () => {
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', '__proto__']) {
+      const fields = Object.assign(Object.create(null), { ms: '5', [name]: 'x' }) as Record<string, unknown>;
+      const coerced = coerceFormFields(sleep, fields);
+      expect(sleep.parse(coerced), name).to.deep.equal({ ms: 5, steps: 1 });
+    }
+  });
+});
