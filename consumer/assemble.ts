@@ -23,7 +23,12 @@ export async function assembleWorker(
   logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl), concurrency: config.workerConcurrency }, 'connecting');
   const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-worker', heartbeatSeconds: config.amqpHeartbeatSeconds });
   rabbit.on('error', (err) => logger.warn({ err }, 'RabbitMQ connection error'));
-  const redis = connectRedis({ url: redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, name: 'relay-worker' });
+  const redis = connectRedis({
+    url: redisUrl,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    name: 'relay-worker',
+    tlsRejectUnauthorized: config.redisTlsRejectUnauthorized,
+  });
   redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
 
   const jobTypes = [...types.keys()];

@@ -37,7 +37,12 @@ export async function assembleDistributedWeb(
   logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl) }, 'connecting');
   const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-web', heartbeatSeconds: config.amqpHeartbeatSeconds });
   rabbit.on('error', (err) => logger.warn({ err }, 'RabbitMQ connection error'));
-  const redis = connectRedis({ url: redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs, name: 'relay-web' });
+  const redis = connectRedis({
+    url: redisUrl,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    name: 'relay-web',
+    tlsRejectUnauthorized: config.redisTlsRejectUnauthorized,
+  });
   redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
   // Subscriptions wait as long as they must; a subscriber needs a connection of its own.
   const subscriber = redis.duplicate({ connectionName: 'relay-web-sub', commandTimeout: undefined });
