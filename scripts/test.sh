@@ -12,6 +12,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "test: lint and format check"
 npm run lint --silent
+echo "test: type check (application, tests and benchmarks)"
+npm run typecheck --silent
 echo "test: building"
 npm run build --silent
 
