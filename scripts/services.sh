@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Makes sure RabbitMQ and Redis answer on loopback (and Chromium is installed for the
-# browser test), installing them with apt-get where they are missing. Idempotent.
+# browser test, openssl for the TLS test), installing them with apt-get where they are missing. Idempotent.
 set -euo pipefail
 
 need_apt=()
 command -v rabbitmq-server >/dev/null 2>&1 || need_apt+=(rabbitmq-server)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# The Redis TLS test makes its self-signed certificate with openssl.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
