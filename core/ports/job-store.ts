@@ -3,7 +3,8 @@ import type { JobEvent } from '../protocol/index.js';
 
 /**
  * `gap`: the event's predecessor is not logged yet (retry, or append anyway with `acceptGap`);
- * `duplicate`: the log has this id or a later one; `after-final`: the job has its final event.
+ * `duplicate`: the log has this id or a later one (never for a final event while the job has none:
+ * that one is logged as the next event, see the append script); `after-final`: the job has its final event.
  */
 export type AppendOutcome = 'appended' | 'duplicate' | 'after-final' | 'unknown-job' | 'gap';
 

@@ -1,6 +1,15 @@
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
 import type { AppendOutcome, JobFinishedCheck, JobStore } from '../../ports/index.js';
-import { compareEventIds, follows, isAfter, isFinalEvent, type JobEvent, QUEUED_EVENT } from '../../protocol/index.js';
+import {
+  compareEventIds,
+  eventIdOf,
+  follows,
+  isAfter,
+  isFinalEvent,
+  type JobEvent,
+  parseEventId,
+  QUEUED_EVENT,
+} from '../../protocol/index.js';
 import type { MemoryEventFeed } from './event-feed.js';
 
 interface Entry {
@@ -36,16 +45,22 @@ export class MemoryJobStore implements JobStore, JobFinishedCheck {
     const entry = this.live(jobId);
     if (!entry) return 'unknown-job';
     if (entry.fields.final === '1') return 'after-final';
-    if (!isAfter(event.id, entry.fields.last_id)) return 'duplicate';
-    if (!acceptGap && !follows(entry.fields.last_id!, event.id)) return 'gap';
-    entry.events.push(event);
-    Object.assign(entry.fields, recordChangesFor(event), {
-      last_id: event.id,
-      final: isFinalEvent(event.event) ? '1' : '0',
+    const last = entry.fields.last_id!;
+    let logged = event;
+    if (!isAfter(event.id, last)) {
+      // A final whose id the log holds for another event (a redelivered attempt that went another
+      // way) is still the job's only final: logged as the next event, as the Redis script does.
+      if (!isFinalEvent(event.event)) return 'duplicate';
+      logged = { ...event, id: nextEventId(last) };
+    } else if (!acceptGap && !follows(last, event.id)) return 'gap';
+    entry.events.push(logged);
+    Object.assign(entry.fields, recordChangesFor(logged), {
+      last_id: logged.id,
+      final: isFinalEvent(logged.event) ? '1' : '0',
       updated_at: now.toISOString(),
     });
     entry.expiresAt = Date.now() + this.ttlSeconds * 1000;
-    this.feed.deliver(jobId, event);
+    this.feed.deliver(jobId, logged);
     return 'appended';
   }
 
@@ -74,4 +89,10 @@ export class MemoryJobStore implements JobStore, JobFinishedCheck {
     }
     return entry;
   }
+}
+
+/** The id right after `last` in its attempt. */
+function nextEventId(last: string): string {
+  const { attempt, seq } = parseEventId(last)!;
+  return eventIdOf(attempt, seq + 1);
 }

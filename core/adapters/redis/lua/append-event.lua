@@ -13,16 +13,24 @@ if state[2] == '1' then return 'after-final' end
 local la, ls = string.match(last, '^(%d+)-(%d+)$')
 local a, s = string.match(ARGV[1], '^(%d+)-(%d+)$')
 la, ls, a, s = tonumber(la), tonumber(ls), tonumber(a), tonumber(s)
-if a < la or (a == la and s <= ls) then return 'duplicate' end
+local id = ARGV[1]
+if a < la or (a == la and s <= ls) then
+  -- A final event whose id the log holds for another event comes from a redelivered attempt that
+  -- went another way (it succeeded where the first delivery was retried). It is still the job's
+  -- only final: it is logged as the next event, not dropped. Anything else is a repeat.
+  if ARGV[4] ~= '1' then return 'duplicate' end
+  id = la .. '-' .. (ls + 1)
 -- Replies of one job can reach competing listeners out of order; an event whose predecessor
 -- is not logged yet waits for it (the caller retries), so the log keeps every event in order.
-if ARGV[7] ~= '1' and ((a == la and s ~= ls + 1) or (a > la and s ~= 1)) then return 'gap' end
+elseif ARGV[7] ~= '1' and ((a == la and s ~= ls + 1) or (a > la and s ~= 1)) then
+  return 'gap'
+end
 
-redis.call('XADD', KEYS[2], ARGV[1], 'e', ARGV[2], 'd', ARGV[3])
-local fields = { 'last_id', ARGV[1], 'final', ARGV[4], 'updated_at', ARGV[5] }
+redis.call('XADD', KEYS[2], id, 'e', ARGV[2], 'd', ARGV[3])
+local fields = { 'last_id', id, 'final', ARGV[4], 'updated_at', ARGV[5] }
 for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('PUBLISH', KEYS[3], ARGV[1] .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+redis.call('PUBLISH', KEYS[3], id .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
 return 'appended'
