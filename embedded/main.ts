@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   process.stderr.write(
     `\n  Relay (embedded mode: single instance, in-memory, nothing kept across restarts)\n  Open http://localhost:${running.web.port}/\n\n`,
   );
-  exitOnSignals(() => running.stop(), config.shutdownGraceMs, logger);
+  // The embedded worker drains as a worker process does, so the process gets the longer limit.
+  exitOnSignals(() => running.stop(), Math.max(config.shutdownGraceMs, config.workerShutdownGraceMs), logger);
 }
 
 main().catch((err) => {
