@@ -3,9 +3,9 @@ import type { Deadlines } from '../../ports/index.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
-type RedisWithScripts = Redis & { relayClaimDue(key: string, now: number, limit: number): Promise<string[]> };
+type RedisWithScripts = Redis & { relayClaimDue(key: string, now: number, limit: number, leaseEnd: number): Promise<string[]> };
 
-/** Deadlines in one sorted set; a claim removes what it returns, so each fires on one instance only. */
+/** Deadlines in one sorted set; a claim leases what it returns (moves its score past the lease), so one instance at a time has it. */
 export class RedisDeadlines implements Deadlines {
   private readonly redis: RedisWithScripts;
 
@@ -25,7 +25,7 @@ export class RedisDeadlines implements Deadlines {
     await this.redis.zrem(this.keys.deadlines, jobId);
   }
 
-  claimDue(now: number, limit: number): Promise<string[]> {
-    return this.redis.relayClaimDue(this.keys.deadlines, now, limit);
+  claimDue(now: number, limit: number, leaseMs: number): Promise<string[]> {
+    return this.redis.relayClaimDue(this.keys.deadlines, now, limit, now + leaseMs);
   }
 }
