@@ -4,13 +4,19 @@ import type { JobEvent } from '../../core/protocol/index.js';
 
 type Listener = (event: JobEvent) => void;
 
+/** The local listeners of one job and the feed subscription they share. */
+interface Subscription {
+  listeners: Set<Listener>;
+  /** Settles when the feed has subscribed (or failed to). */
+  ready: Promise<void>;
+}
+
 /**
  * Fan-out inside one web process: request id → the local listeners (streams) that want its
  * events. The feed is subscribed to a request only while at least one local stream holds it.
  */
 export class Hub {
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly subscribing = new Map<string, Promise<void>>();
+  private readonly subscriptions = new Map<string, Subscription>();
 
   constructor(
     private readonly feed: EventFeed,
@@ -21,38 +27,37 @@ export class Hub {
 
   /** Resolves once live events of the request are flowing to `listener`; returns the detach function. */
   async attach(jobId: string, listener: Listener): Promise<() => void> {
-    let set = this.listeners.get(jobId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(jobId, set);
-      set.add(listener);
-      const subscribed = this.feed.subscribe(jobId);
-      this.subscribing.set(jobId, subscribed);
-      try {
-        await subscribed;
-      } catch (err) {
-        this.detach(jobId, listener);
-        throw err;
-      } finally {
-        if (this.subscribing.get(jobId) === subscribed) this.subscribing.delete(jobId);
-      }
-    } else {
-      set.add(listener);
-      await this.subscribing.get(jobId);
+    let subscription = this.subscriptions.get(jobId);
+    if (!subscription) {
+      const created: Subscription = { listeners: new Set(), ready: this.feed.subscribe(jobId) };
+      // A failed subscribe is forgotten at once, with every listener that waited on it, so the
+      // next stream of this job subscribes again instead of trusting a subscription that is not there.
+      created.ready.catch(() => {
+        if (this.subscriptions.get(jobId) === created) this.subscriptions.delete(jobId);
+      });
+      this.subscriptions.set(jobId, created);
+      subscription = created;
     }
-    return () => this.detach(jobId, listener);
+    subscription.listeners.add(listener);
+    try {
+      await subscription.ready;
+    } catch (err) {
+      subscription.listeners.delete(listener);
+      throw err;
+    }
+    return () => this.detach(jobId, subscription, listener);
   }
 
-  private detach(jobId: string, listener: Listener): void {
-    const set = this.listeners.get(jobId);
-    if (!set?.delete(listener) || set.size > 0) return;
-    this.listeners.delete(jobId);
+  private detach(jobId: string, subscription: Subscription, listener: Listener): void {
+    if (!subscription.listeners.delete(listener) || subscription.listeners.size > 0) return;
+    if (this.subscriptions.get(jobId) !== subscription) return;
+    this.subscriptions.delete(jobId);
     this.feed.unsubscribe(jobId).catch((err) => this.logger.warn({ err, request_id: jobId }, 'unsubscribe failed'));
   }
 
   private dispatch(jobId: string, event: JobEvent): void {
-    const set = this.listeners.get(jobId);
-    if (!set) return;
-    for (const listener of set) listener(event);
+    const subscription = this.subscriptions.get(jobId);
+    if (!subscription) return;
+    for (const listener of subscription.listeners) listener(event);
   }
 }
