@@ -15,6 +15,7 @@ export class JobFollower {
   private replay: JobEvent[] = [];
   private emit: (event: JobEvent, fromLog: boolean) => void = () => {};
   private done = false;
+  private nothingToSend = false;
   record: JobRecord | undefined;
 
   private constructor(
@@ -30,6 +31,7 @@ export class JobFollower {
       const { record, events } = await store.read(jobId, after);
       follower.record = record;
       follower.replay = events;
+      follower.nothingToSend = record?.final === true && events.length === 0;
     } catch (err) {
       follower.close();
       throw err;
@@ -39,11 +41,21 @@ export class JobFollower {
 
   /** Nothing left to send: the client already has the final event. */
   get finishedBeforeStart(): boolean {
-    return this.record?.final === true && this.replay.length === 0;
+    return this.nothingToSend;
   }
 
+  /**
+   * The client claims a position the job's log has not reached, although the job is not final:
+   * no event it could be sent would come after that position, so the stream would stay silent.
+   */
+  get aheadOfLog(): boolean {
+    const record = this.record;
+    return record !== undefined && !record.final && this.position !== undefined && compareEventIds(this.position, record.lastEventId) > 0;
+  }
+
+  /** The final event was sent, or there was nothing left to send. */
   get finished(): boolean {
-    return this.done;
+    return this.done || this.finishedBeforeStart;
   }
 
   /** The id of the last event the client has (or had when it connected). */
@@ -53,7 +65,10 @@ export class JobFollower {
 
   start(emit: (event: JobEvent, fromLog: boolean) => void): void {
     this.emit = emit;
-    if (this.finishedBeforeStart) this.done = true;
+    if (this.nothingToSend) {
+      this.close();
+      return;
+    }
     const replay = this.replay;
     const held = this.held ?? [];
     this.held = undefined;
@@ -73,7 +88,7 @@ export class JobFollower {
   }
 
   private deliver(event: JobEvent, fromLog: boolean): void {
-    if (this.done) return;
+    if (this.finished) return;
     if (this.position !== undefined && compareEventIds(event.id, this.position) <= 0) return;
     this.position = event.id;
     if (isFinalEvent(event.event)) {

@@ -6,7 +6,14 @@ import type { Hub } from './hub.js';
 import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
 
-export type StreamOutcome = { kind: 'not-found' } | { kind: 'already-final' } | { kind: 'streaming' };
+export type StreamOutcome =
+  | { kind: 'not-found' }
+  | { kind: 'already-final' }
+  /** A position past the log of a job that is not final: nothing could ever be sent after it. */
+  | { kind: 'ahead-of-log'; jobIds: string[] }
+  /** The client went away before the stream was open; nothing was left open. */
+  | { kind: 'client-gone' }
+  | { kind: 'streaming' };
 
 export interface StreamParams {
   hub: Hub;
@@ -15,6 +22,11 @@ export interface StreamParams {
   session: SseSessionOptions;
   /** Every open session, so shutdown can end them and send clients elsewhere. */
   sessions: Set<SseSession>;
+  /**
+   * True once the client's connection closed. Checked after every wait of the opening: a
+   * connection that closed meanwhile has already told its `close`, so no session may start on it.
+   */
+  clientGone: () => boolean;
   onOpen?: () => void;
   onClose?: () => void;
   /** Sees every event sent, whether it came from the log (replay) or live, with the job's record. */
@@ -24,7 +36,9 @@ export interface StreamParams {
 /** One job's stream: event ids are the job's own; closed after the final event. */
 export async function openJobStream(params: StreamParams & { jobId: string; lastEventId: string | undefined }): Promise<StreamOutcome> {
   const follower = await JobFollower.open(params.hub, params.store, params.jobId, params.lastEventId);
+  if (params.clientGone()) return abandon([follower], { kind: 'client-gone' });
   if (!follower.record) return abandon([follower], { kind: 'not-found' });
+  if (follower.aheadOfLog) return abandon([follower], { kind: 'ahead-of-log', jobIds: [follower.jobId] });
   if (follower.finishedBeforeStart) return abandon([follower], { kind: 'already-final' });
   const session = openSession(params, [follower]);
   follower.start((event, fromLog) => {
@@ -43,25 +57,33 @@ export async function openJobStream(params: StreamParams & { jobId: string; last
 export async function openMultiJobStream(
   params: StreamParams & { jobs: { jobId: string; after: string | undefined }[] },
 ): Promise<StreamOutcome> {
-  const followers: JobFollower[] = [];
-  try {
-    for (const job of params.jobs) followers.push(await JobFollower.open(params.hub, params.store, job.jobId, job.after));
-  } catch (err) {
-    for (const f of followers) f.close();
-    throw err;
+  const opened = await Promise.allSettled(params.jobs.map((job) => JobFollower.open(params.hub, params.store, job.jobId, job.after)));
+  const followers = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed) {
+    abandon(followers, { kind: 'client-gone' });
+    throw failed.reason;
   }
+  if (params.clientGone()) return abandon(followers, { kind: 'client-gone' });
   if (followers.some((f) => !f.record)) return abandon(followers, { kind: 'not-found' });
+  const ahead = followers.filter((f) => f.aheadOfLog);
+  if (ahead.length > 0) return abandon(followers, { kind: 'ahead-of-log', jobIds: ahead.map((f) => f.jobId) });
   if (followers.every((f) => f.finishedBeforeStart)) return abandon(followers, { kind: 'already-final' });
 
   const session = openSession(params, followers);
   const cursor = () => encodeCursor(followers.map((f) => f.lastEventId));
+  const endIfAllFinished = () => {
+    if (followers.every((f) => f.finished)) session.end();
+  };
   for (const follower of followers) {
     follower.start((event: JobEvent, fromLog) => {
       params.observe?.(event, fromLog, follower.record!);
       session.send({ id: cursor(), event: event.event, data: encodeMultiJobData(follower.jobId, event) });
-      if (followers.every((f) => f.finished)) session.end();
+      endIfAllFinished();
     });
   }
+  // The last job to finish may be one that had nothing left to send, so no event of its own ends the stream.
+  endIfAllFinished();
   return { kind: 'streaming' };
 }
 

@@ -4,15 +4,14 @@
  * keeps would be paid for the whole life of every stream.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { JobRecord } from '../../core/job-record.js';
 import type { Logger } from '../../core/logger.js';
 import type { JobStore, StreamQuota } from '../../core/ports/index.js';
-import { isEventId, isFinalEvent, type JobEvent, MULTI_STREAM_MAX_JOBS, parseCursor } from '../../core/protocol/index.js';
+import { isEventId, isFinalEvent, MULTI_STREAM_MAX_JOBS, parseCursor } from '../../core/protocol/index.js';
 import { isJobId, isValidToken } from '../../core/token.js';
 import { writeError } from '../http/errors.js';
 import type { WebMetrics } from '../metrics.js';
 import type { Hub } from './hub.js';
-import { openJobStream, openMultiJobStream, type StreamOutcome } from './open-stream.js';
+import { openJobStream, openMultiJobStream, type StreamOutcome, type StreamParams } from './open-stream.js';
 import type { SseSession, SseSessionOptions } from './sse-session.js';
 
 export interface StreamRouteDeps {
@@ -26,14 +25,14 @@ export interface StreamRouteDeps {
   metrics: WebMetrics;
   logger: Logger;
   accepting: () => boolean;
-  /** The client's address, honouring the trust-proxy setting. */
-  clientIp: (req: IncomingMessage) => string;
+  /** The client's address, honouring the trust-proxy setting; undefined once the socket has no peer. */
+  clientIp: (req: IncomingMessage) => string | undefined;
   /** Headers every answer carries (security headers). */
   headers: [string, string][];
   corsOrigins: string[];
 }
 
-type Hooks = { onOpen: () => void; onClose: () => void; observe: (event: JobEvent, fromLog: boolean, record: JobRecord) => void };
+type Hooks = Pick<StreamParams, 'clientGone' | 'onOpen' | 'onClose' | 'observe'>;
 
 const JOB_EVENTS = /^\/api\/jobs\/([^/]+)\/events$/;
 
@@ -43,20 +42,28 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
 
   const serve = async (req: IncomingMessage, res: ServerResponse, open: (hooks: Hooks) => Promise<StreamOutcome>) => {
     if (!deps.accepting()) return writeError(res, 'unavailable', 'This instance is shutting down');
-    const client = `stream:${deps.clientIp(req)}`;
+    // The connection may close during any wait below; from here on that is known.
+    let gone = false;
+    res.once('close', () => (gone = true));
+    // A socket reset before its request was handled has no peer address: there is no one to
+    // stream to, and counting it under a shared "unknown" key would let it take others' slots.
+    const ip = deps.clientIp(req);
+    if (!ip) return writeError(res, 'bad_request', 'The client address is unknown');
+    const client = `stream:${ip}`;
     const slot = await deps.quota.acquire(client, deps.streamsPerClient).catch(() => undefined);
     if (slot === false) return writeError(res, 'rate_limited', 'Too many open streams from this client', undefined, 5);
-    let opened = false;
+    let released = false;
     const release = () => {
-      if (slot) deps.quota.release(client).catch(() => undefined);
+      if (!slot || released) return;
+      released = true;
+      deps.quota.release(client).catch(() => undefined);
     };
+    if (gone) return release();
     const { metrics } = deps;
     try {
       const outcome = await open({
-        onOpen: () => {
-          opened = true;
-          metrics.openStreams.inc();
-        },
+        clientGone: () => gone,
+        onOpen: () => metrics.openStreams.inc(),
         onClose: () => {
           metrics.openStreams.dec();
           release();
@@ -68,11 +75,18 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
             metrics.endToEnd.observe({ type: record.type }, (Date.now() - Date.parse(record.createdAt)) / 1000);
         },
       });
-      if (!opened) release();
+      if (outcome.kind === 'streaming') return;
+      release();
       if (outcome.kind === 'not-found') writeError(res, 'not_found', 'No such job');
       else if (outcome.kind === 'already-final') res.writeHead(204).end();
+      else if (outcome.kind === 'ahead-of-log')
+        writeError(
+          res,
+          'invalid_last_event_id',
+          `Last-Event-ID is past the last event of job ${outcome.jobIds.join(', ')}, which is not final`,
+        );
     } catch (err) {
-      if (!opened) release();
+      release();
       deps.logger.warn({ err }, 'stream not opened');
       if (!res.headersSent) writeError(res, 'unavailable', 'The event log is unavailable, try again shortly');
     }

@@ -36,6 +36,8 @@ export class SseSession {
     this.heartbeat = setTimeout(() => this.ping(), options.heartbeatMs);
     this.heartbeat.unref();
     res.on('close', () => this.finish('client-gone'));
+    // A connection that closed before the session began has told its `close` already.
+    if (res.destroyed || res.socket?.destroyed === true) this.finish('client-gone');
   }
 
   get closed(): boolean {
