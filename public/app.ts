@@ -35,7 +35,7 @@ const stream = new EventConnection({
 });
 
 function cardFor(job: JobState): HTMLLIElement {
-  const existing = cards.querySelector<HTMLLIElement>(`li[data-request-id="${CSS.escape(job.jobId)}"]`);
+  const existing = cards.querySelector<HTMLLIElement>(`li[data-job-id="${CSS.escape(job.jobId)}"]`);
   if (existing) return existing;
   const card = createCard(job);
   cards.prepend(card);
