@@ -13,6 +13,8 @@ import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix, waitFor } from '../
 interface StoreUnderTest {
   store: JobStore;
   feed: EventFeed;
+  /** Whether anything of the job's event log is still stored (the port cannot tell once the record is gone). */
+  logStored(jobId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -21,7 +23,9 @@ const kinds: [string, () => Promise<StoreUnderTest>][] = [
     'memory',
     async () => {
       const feed = new MemoryEventFeed();
-      return { store: new MemoryJobStore(3600, feed), feed, close: async () => {} };
+      const store = new MemoryJobStore(3600, feed);
+      // Record and log are one entry here: the log is stored while the record is.
+      return { store, feed, logStored: async (id) => (await store.get(id)) !== undefined, close: async () => {} };
     },
   ],
   [
@@ -34,6 +38,7 @@ const kinds: [string, () => Promise<StoreUnderTest>][] = [
       return {
         store: new RedisJobStore(redis, keys, 3600),
         feed: new RedisEventFeed(sub, keys),
+        logStored: async (id) => (await redis.exists(keys.log(id))) === 1,
         close: async () => {
           await deleteRedisPrefix(prefix);
           redis.disconnect();
@@ -101,8 +106,14 @@ for (const [kind, make] of kinds) {
     it('removes a record and its log', async () => {
       const id = crypto.randomUUID();
       await sut.store.create(id, 'echo', new Date());
+      await sut.store.append(id, ev('1-1', 'status', { status: 'processing', attempt: 1 }), new Date());
+      expect((await sut.store.read(id, undefined)).events).to.have.length(2);
+      expect(await sut.logStored(id)).to.equal(true);
       await sut.store.remove(id);
       expect(await sut.store.get(id)).to.equal(undefined);
+      expect(await sut.logStored(id), 'the log is gone too').to.equal(false);
+      expect(await sut.store.read(id, undefined)).to.deep.equal({ record: undefined, events: [] });
+      expect(await sut.store.append(id, ev('1-2', 'result', 1), new Date()), 'nothing left to append to').to.equal('unknown-job');
     });
   });
 }

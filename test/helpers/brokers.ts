@@ -88,6 +88,9 @@ export async function messagesHeld(vhost: string, queue: string): Promise<{ read
     '--no-table-headers',
   ]);
   const line = stdout.split('\n').find((l) => l.split(/\s+/)[0] === queue);
-  const [, ready = '0', unacked = '0'] = line?.trim().split(/\s+/) ?? [];
-  return { ready: Number(ready), unacked: Number(unacked) };
+  if (!line) throw new Error(`no queue ${queue} in vhost ${vhost}`);
+  const [, ready, unacked] = line.trim().split(/\s+/);
+  const counts = { ready: Number(ready), unacked: Number(unacked) };
+  if (!Number.isInteger(counts.ready) || !Number.isInteger(counts.unacked)) throw new Error(`unreadable counts for ${queue}: ${line}`);
+  return counts;
 }

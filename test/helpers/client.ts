@@ -7,10 +7,10 @@ export interface Accepted {
   status_url: string;
 }
 
-export async function submit(base: string, type: string, body: unknown): Promise<Accepted> {
+export async function submit(base: string, type: string, body: unknown, headers: Record<string, string> = {}): Promise<Accepted> {
   const res = await fetch(`${base}/api/jobs/${type}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   if (res.status !== 202) throw new Error(`submit ${type}: ${res.status} ${await res.text()}`);
@@ -32,13 +32,19 @@ export interface FollowOptions {
    * 502 when no instance answers): reopen with the last event id until a final event or a 204.
    */
   persistent?: boolean;
+  /** The follow fails (rejects) if it has not ended by then. */
   timeoutMs?: number;
+  /** Sees each event as it arrives, with every event so far. */
+  onEvent?: (event: ReceivedEvent, events: ReceivedEvent[]) => void;
 }
 
 export interface FollowResult {
   events: ReceivedEvent[];
-  /** How the follow ended: the client stopped, the server refused a reconnect (204), or time ran out. */
-  ended: 'stopped' | 'closed-by-server' | 'timeout';
+  /** How the follow ended: the client stopped after `stopAfter` events, or the server refused a (re)connect. */
+  ended: 'stopped' | 'refused';
+  /** The HTTP status of the refusal that ended it: 204 once the client has the final event. */
+  status?: number;
+  /** Requests made, the first one and every reconnect. */
   connections: number;
 }
 
@@ -46,24 +52,30 @@ const NAMES = ['status', 'progress', 'result', 'failed'];
 
 /**
  * Follows a job's stream with the `eventsource` client as a browser would: it reconnects with
- * Last-Event-ID when the server closes the stream, and stops for good on a 204.
+ * Last-Event-ID when the server closes the stream, and stops for good on a refusal (a 204 once
+ * the final event is in). Rejects when it has not ended within `timeoutMs`.
  */
 export function follow(url: string, options: FollowOptions = {}): Promise<FollowResult> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const events: ReceivedEvent[] = [];
     let connections = 0;
     let source: EventSource | undefined;
     let reopenTimer: NodeJS.Timeout | undefined;
     let done = false;
-    const finish = (ended: FollowResult['ended']) => {
+    const finish = (ended: FollowResult['ended'] | Error, status?: number) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       clearTimeout(reopenTimer);
       source?.close();
-      resolve({ events, ended, connections });
+      if (ended instanceof Error) reject(ended);
+      else resolve({ events, ended, status, connections });
     };
-    const timer = setTimeout(() => finish('timeout'), options.timeoutMs ?? 20_000);
+    const timeoutMs = options.timeoutMs ?? 20_000;
+    const timer = setTimeout(() => {
+      const got = events.map((e) => `${e.id} ${e.event}`).join(', ');
+      finish(new Error(`follow ${url.replace(/token=[^&]+/, 'token=…')} did not end within ${timeoutMs} ms; events: ${got}`));
+    }, timeoutMs);
     const open = (lastEventId: string | undefined) => {
       const es = new EventSource(url, {
         fetch: (input, init) => {
@@ -76,7 +88,9 @@ export function follow(url: string, options: FollowOptions = {}): Promise<Follow
       source = es;
       for (const name of NAMES) {
         es.addEventListener(name, (ev) => {
-          events.push({ id: ev.lastEventId, event: name, data: JSON.parse(ev.data) });
+          const event = { id: ev.lastEventId, event: name, data: JSON.parse(ev.data) };
+          events.push(event);
+          options.onEvent?.(event, events);
           if (options.stopAfter !== undefined && events.length >= options.stopAfter) finish('stopped');
         });
       }
@@ -84,7 +98,7 @@ export function follow(url: string, options: FollowOptions = {}): Promise<Follow
         if (es.readyState !== EventSource.CLOSED) return;
         const code = (ev as unknown as { code?: number }).code;
         const final = events.some((e) => e.event === 'result' || e.event === 'failed');
-        if (!options.persistent || code === 204 || code === 404 || final) return finish('closed-by-server');
+        if (!options.persistent || code === 204 || code === 404 || final) return finish('refused', code);
         reopenTimer = setTimeout(() => open(events.at(-1)?.id ?? options.lastEventId), 300);
       });
     };
@@ -94,4 +108,48 @@ export function follow(url: string, options: FollowOptions = {}): Promise<Follow
 
 export function finals(events: ReceivedEvent[]): ReceivedEvent[] {
   return events.filter((e) => e.event === 'result' || e.event === 'failed');
+}
+
+const STOPPED_ID = '999999999-1';
+
+function parseId(id: string): [number, number] {
+  const [attempt, seq] = id.split('-').map(Number);
+  return [attempt!, seq!];
+}
+
+/**
+ * Checks a job's whole stream as a client received it: `0-1 queued` first, then each attempt's
+ * events numbered from 1 without a gap, ids rising, none twice, and exactly one final event, the
+ * last, with the expected outcome. Returns what is wrong, or an empty list.
+ */
+export function streamProblems(
+  events: ReceivedEvent[],
+  expected: { result: unknown } | { failed: string },
+  options: { progressSteps?: number } = {},
+): string[] {
+  const problems: string[] = [];
+  const ids = events.map((e) => e.id);
+  const show = ids.join(' ');
+  if (ids[0] !== '0-1' || events[0]?.event !== 'status') problems.push(`does not start with 0-1 queued: ${show}`);
+  for (let i = 1; i < events.length; i++) {
+    const [a0, s0] = parseId(ids[i - 1]!);
+    const [a1, s1] = parseId(ids[i]!);
+    // A timeout or cancel is written by the web side as 999999999-1, after whatever the worker sent.
+    const stoppedFromOutside = ids[i] === STOPPED_ID && i === events.length - 1;
+    const next = (a1 === a0 && s1 === s0 + 1) || (a1 === a0 + 1 && s1 === 1) || stoppedFromOutside;
+    if (!next) problems.push(`${ids[i]} after ${ids[i - 1]} (repeat, gap or disorder): ${show}`);
+  }
+  const finalEvents = finals(events);
+  if (finalEvents.length !== 1) problems.push(`${finalEvents.length} final events: ${show}`);
+  else if (events.at(-1) !== finalEvents[0]) problems.push(`the final event is not the last: ${show}`);
+  const last = finalEvents[0];
+  if ('result' in expected && (last?.event !== 'result' || JSON.stringify(last.data) !== JSON.stringify(expected.result)))
+    problems.push(`ends with ${last?.event} ${JSON.stringify(last?.data)}, not the result ${JSON.stringify(expected.result)}`);
+  if ('failed' in expected && (last?.event !== 'failed' || (last.data as { code?: string }).code !== expected.failed))
+    problems.push(`ends with ${last?.event} ${JSON.stringify(last?.data)}, not failed / ${expected.failed}`);
+  if (options.progressSteps !== undefined) {
+    const progress = events.filter((e) => e.event === 'progress').length;
+    if (progress !== options.progressSteps) problems.push(`${progress} progress events, not ${options.progressSteps}: ${show}`);
+  }
+  return problems;
 }

@@ -10,7 +10,8 @@ export class RoundRobinProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(private readonly backends: number[]) {
+  /** `backends` is asked on every connection: a restarted instance comes back on another port. */
+  constructor(private readonly backends: () => number[]) {
     this.server = net.createServer((client) => this.route(client, 0));
   }
 
@@ -20,8 +21,9 @@ export class RoundRobinProxy {
   }
 
   private route(client: net.Socket, tried: number): void {
-    if (tried >= this.backends.length) return void client.destroy();
-    const port = this.backends[this.next++ % this.backends.length]!;
+    const backends = this.backends();
+    if (tried >= backends.length) return void client.destroy();
+    const port = backends[this.next++ % backends.length]!;
     const upstream = net.connect(port, '127.0.0.1');
     client.pause();
     let connected = false;

@@ -1,6 +1,6 @@
 /**
- * Ten thousand generated bad requests against a running instance on the real brokers: not one
- * 5xx, every answer a JSON error with a code, and the instance still healthy afterwards.
+ * Ten thousand generated bad requests against a running instance on the real brokers: every
+ * answer a 4xx JSON error with a code, and the instance still healthy afterwards.
  */
 import { expect } from 'chai';
 import { follow, submit } from '../helpers/client.js';
@@ -164,7 +164,7 @@ describe('fuzz: generated bad requests against a running instance', function () 
   });
   after(async () => system?.stop());
 
-  it(`${COUNT} bad requests: zero 5xx, every answer a JSON error with a code, still healthy`, async () => {
+  it(`${COUNT} bad requests: every answer a 4xx JSON error with a code (no 2xx, 3xx or 5xx), still healthy`, async () => {
     const base = system.baseUrl;
     const known = await submit(base, 'echo', { payload: 'known' });
     await follow(`${base}${known.events_url}`);
@@ -189,8 +189,9 @@ describe('fuzz: generated bad requests against a running instance', function () 
           continue;
         }
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status >= 500) problems.push(`${status} for ${req.method} ${req.path.slice(0, 80)}: ${text.slice(0, 200)}`);
-        if (status >= 400) {
+        // Every request here is bad: anything but a 4xx (a 2xx, a redirect, a 5xx) is a defect.
+        if (status < 400 || status >= 500) problems.push(`${status} for ${req.method} ${req.path.slice(0, 80)}: ${text.slice(0, 200)}`);
+        else {
           let code: unknown;
           try {
             code = JSON.parse(text).error?.code;

@@ -14,10 +14,18 @@ import { tokenFor } from '../../core/token.js';
 import { type Assembled, assembleDistributedWeb } from '../../server/assemble.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { follow, submit } from '../helpers/client.js';
-import { freePort, relayEnv, startRelayProcess, TEST_SECRET } from '../helpers/processes.js';
+import { relayEnv, startRelayProcess, TEST_SECRET, withFreshPort } from '../helpers/processes.js';
 
 const run = promisify(execFile);
 const OLD_SECRET = 'an-older-secret-that-is-being-rotated-out';
+const RATE_WINDOW_SECONDS = 2;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The limits count per client address. Behind a trusted proxy (here: loopback) the address comes
+ * from X-Forwarded-For, so each test is a client of its own and none spends another's quota.
+ */
+const clientAt = (address: string) => ({ 'x-forwarded-for': address });
 
 describe('operations and security (real brokers)', function () {
   this.timeout(60_000);
@@ -39,7 +47,8 @@ describe('operations and security (real brokers)', function () {
       RELAY_SECRET: TEST_SECRET,
       RELAY_SECRET_PREVIOUS: OLD_SECRET,
       RATE_LIMIT_SUBMISSIONS: '5',
-      RATE_LIMIT_WINDOW_SECONDS: '2',
+      RATE_LIMIT_WINDOW_SECONDS: String(RATE_WINDOW_SECONDS),
+      TRUST_PROXY: 'loopback',
       MAX_STREAMS_PER_CLIENT: '3',
       CORS_ORIGINS: 'https://app.example.com',
     });
@@ -82,47 +91,63 @@ describe('operations and security (real brokers)', function () {
   });
 
   it('refuses cross-site form posts with 403 forbidden_origin, and lets same-origin and non-browser clients through', async () => {
-    await new Promise((r) => setTimeout(r, 2_100)); // a fresh rate window
-    const crossSite = await post(a, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    const client = clientAt('192.0.2.1');
+    const crossSite = await post(a, { ...client, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
     expect(crossSite.status).to.equal(403);
     expect((await crossSite.json()).error.code).to.equal('forbidden_origin');
-    const foreignOrigin = await post(a, { origin: 'https://evil.example' });
+    const foreignOrigin = await post(a, { ...client, origin: 'https://evil.example' });
     expect(foreignOrigin.status).to.equal(403);
-    expect((await post(a, { origin: a, 'sec-fetch-site': 'same-origin' })).status).to.equal(202);
-    expect((await post(a, { origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' })).status, 'a listed origin').to.equal(202);
-    expect((await post(a)).status, 'curl and servers send neither header').to.equal(202);
+    expect((await post(a, { ...client, origin: a, 'sec-fetch-site': 'same-origin' })).status).to.equal(202);
+    expect(
+      (await post(a, { ...client, origin: 'https://app.example.com', 'sec-fetch-site': 'cross-site' })).status,
+      'a listed origin',
+    ).to.equal(202);
+    expect((await post(a, client)).status, 'curl and servers send neither header').to.equal(202);
   });
 
   it('limits submissions per client across instances (429 with Retry-After), and recovers after the window', async () => {
-    await new Promise((r) => setTimeout(r, 2_100));
-    const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await post(i % 2 === 0 ? a : b)).status);
-    expect(statuses.filter((s) => s === 202)).to.have.length(5);
-    expect(statuses.slice(5)).to.deep.equal([429, 429, 429]);
-    const limited = await post(a);
+    const client = clientAt('192.0.2.2');
+    const windowMs = RATE_WINDOW_SECONDS * 1000;
+    const windowNow = () => Math.floor(Date.now() / windowMs);
+    // Windows are fixed and aligned to the clock: the burst starts right after a boundary, and
+    // counts only if it ended in the window it began in (else it runs again in the next one).
+    let statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let burst = 1; !limited; burst++) {
+      await sleep(windowMs - (Date.now() % windowMs) + 10);
+      const window = windowNow();
+      statuses = [];
+      for (let i = 0; i < 8; i++) statuses.push((await post(i % 2 === 0 ? a : b, client)).status);
+      const last = await post(a, client);
+      if (windowNow() === window) limited = last;
+      else if (burst === 3) throw new Error('three bursts in a row straddled a window boundary');
+    }
+    expect(statuses).to.deep.equal([202, 202, 202, 202, 202, 429, 429, 429]);
     expect(limited.status).to.equal(429);
-    expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 2);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).to.be.within(1, RATE_WINDOW_SECONDS);
     expect((await limited.json()).error.code).to.equal('rate_limited');
-    await new Promise((r) => setTimeout(r, 2_100));
-    expect((await post(b)).status).to.equal(202);
+    // Retry-After is rounded up to whole seconds: once it has passed, a new window has begun.
+    await sleep(retryAfter * 1000);
+    expect((await post(b, client)).status).to.equal(202);
   });
 
   it('limits open streams per client across instances, and frees the slot when a stream closes', async () => {
-    await new Promise((r) => setTimeout(r, 2_100));
-    const jobs = await Promise.all([1, 2, 3, 4].map(() => submit(a, 'sleep', { ms: 1_500, steps: 1 })));
+    const client = clientAt('192.0.2.3');
+    const jobs = await Promise.all([1, 2, 3, 4].map(() => submit(a, 'sleep', { ms: 1_500, steps: 1 }, client)));
     const controllers = jobs.map(() => new AbortController());
     const opened = [];
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${i % 2 ? a : b}${jobs[i]!.events_url}`, { signal: controllers[i]!.signal });
+      const res = await fetch(`${i % 2 ? a : b}${jobs[i]!.events_url}`, { signal: controllers[i]!.signal, headers: client });
       expect(res.status).to.equal(200);
       opened.push(res);
     }
-    const fourth = await fetch(`${a}${jobs[3]!.events_url}`);
+    const fourth = await fetch(`${a}${jobs[3]!.events_url}`, { headers: client });
     expect(fourth.status).to.equal(429);
     controllers[0]!.abort();
     await waitFor(
       async () => {
-        const res = await fetch(`${b}${jobs[3]!.events_url}`);
+        const res = await fetch(`${b}${jobs[3]!.events_url}`, { headers: client });
         if (res.status === 200) {
           await res.body?.cancel();
           return true;
@@ -136,8 +161,7 @@ describe('operations and security (real brokers)', function () {
   });
 
   it('accepts tokens made with the previous secret during a rotation, and no others', async () => {
-    await new Promise((r) => setTimeout(r, 2_100));
-    const { request_id } = await submit(a, 'echo', { payload: 'rotated' });
+    const { request_id } = await submit(a, 'echo', { payload: 'rotated' }, clientAt('192.0.2.4'));
     expect((await fetch(`${a}/api/jobs/${request_id}?token=${tokenFor(OLD_SECRET, request_id)}`)).status).to.equal(200);
     expect((await fetch(`${a}/api/jobs/${request_id}?token=${tokenFor('x'.repeat(40), request_id)}`)).status).to.equal(404);
   });
@@ -152,11 +176,10 @@ describe('operations and security (real brokers)', function () {
   });
 
   it('exposes Prometheus metrics: submissions, completions, latency, streams, queues and connections', async () => {
-    await new Promise((r) => setTimeout(r, 2_100));
-    const accepted = await submit(a, 'echo', { payload: 'measured' });
+    const accepted = await submit(a, 'echo', { payload: 'measured' }, clientAt('192.0.2.5'));
     await follow(`${a}${accepted.events_url}`);
     const text = await (await fetch(`${a}/metrics`)).text();
-    expect(text).to.match(/relay_jobs_submitted_total\{type="echo"\} \d+/);
+    expect(text).to.match(/relay_jobs_submitted_total\{type="echo"\} [1-9]\d*\n/);
     expect(text).to.match(/relay_job_end_to_end_seconds_count\{type="echo"\} [1-9]/);
     expect(text).to.match(/relay_queue_messages\{queue="front_queue"\} \d+/);
     expect(text).to.match(/relay_queue_consumers\{queue="front_queue"\} 2/);
@@ -206,19 +229,22 @@ describe('logs never carry secrets; the worker has metrics of its own', function
   it('tokens (also inside logged URLs), the secret and broker passwords stay out of the logs', async () => {
     const vhost = await createVhost('logs');
     const prefix = testRedisPrefix('logs');
-    const port = await freePort();
     const web = await startRelayProcess('web', 'web', {
-      ...relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
-      LOG_LEVEL: 'trace',
-    });
-    const metricsPort = await freePort();
-    const worker = await startRelayProcess('worker', 'worker', {
       ...relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
       LOG_LEVEL: 'trace',
-      METRICS_PORT: String(metricsPort),
+    });
+    // METRICS_PORT=0 turns the worker's metrics off, so it gets a port picked for it.
+    let metricsPort = 0;
+    const worker = await withFreshPort((port) => {
+      metricsPort = port;
+      return startRelayProcess('worker', 'worker', {
+        ...relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
+        LOG_LEVEL: 'trace',
+        METRICS_PORT: String(port),
+      });
     });
     try {
-      const base = `http://127.0.0.1:${port}`;
+      const base = `http://127.0.0.1:${web.port}`;
       const accepted = await submit(base, 'register-user', { name: 'Log', email: `log-${crypto.randomUUID()}@example.com` });
       const token = new URL(`${base}${accepted.status_url}`).searchParams.get('token')!;
       await follow(`${base}${accepted.events_url}`);

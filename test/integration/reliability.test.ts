@@ -2,6 +2,7 @@
  * Retries, dead letters, idempotency, deadlines and cancel: on the real brokers and on the
  * in-memory adapters alike (poison messages only where there is a real broker to inject into).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
 import { z } from 'zod';
@@ -22,7 +23,45 @@ const flaky = defineJobType({
     return { attempt: ctx.attempt };
   },
 });
-const types = new Map<string, JobType>([...JOB_TYPES, ['flaky', flaky as unknown as JobType]]);
+
+/** What each job of the `observed` type went through in its handler. */
+interface Observed {
+  calls: number;
+  /** The handler's stop signal fired (cancel, timeout). */
+  aborted: boolean;
+  /** The handler returned a result. */
+  returned: boolean;
+}
+const observed = new Map<string, Observed>();
+const observedType = defineJobType({
+  name: 'observed',
+  input: z.object({ ms: z.number().int().min(0), ignoreStop: z.boolean().default(false) }),
+  async handle({ ms, ignoreStop }, ctx) {
+    const seen = observed.get(ctx.jobId) ?? { calls: 0, aborted: false, returned: false };
+    observed.set(ctx.jobId, seen);
+    seen.calls++;
+    ctx.signal.addEventListener('abort', () => (seen.aborted = true), { once: true });
+    await ctx.progress(50, 'running');
+    // A handler that ignores the stop runs to the end, and its late result goes out.
+    await delay(ms, undefined, ignoreStop ? {} : { signal: ctx.signal });
+    seen.returned = true;
+    return { ms };
+  },
+});
+const types = new Map<string, JobType>([
+  ...JOB_TYPES,
+  ['flaky', flaky as unknown as JobType],
+  ['observed', observedType as unknown as JobType],
+]);
+
+/** The sum of a metric's samples (all label sets) in a Prometheus text page. */
+function metricSum(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
 
 const summary = (events: ReceivedEvent[]) => events.map((e) => `${e.id} ${e.event} ${JSON.stringify(e.data)}`);
 
@@ -45,7 +84,7 @@ for (const kind of SYSTEM_KINDS) {
       system = await startSystem(
         kind,
         'reliability',
-        { MAX_ATTEMPTS: '3', RETRY_BASE_MS: '100', JOB_TIMEOUT_MS: '1500', WORKER_CONCURRENCY: '1' },
+        { MAX_ATTEMPTS: '3', RETRY_BASE_MS: '100', JOB_TIMEOUT_MS: '3000', WORKER_CONCURRENCY: '1' },
         types,
       );
       base = system.baseUrl;
@@ -126,46 +165,72 @@ for (const kind of SYSTEM_KINDS) {
       expect(runs.get([...ids][0]!)).to.equal(1);
     });
 
-    it('a job with no final event by its deadline ends with failed / timeout; its late result is dropped', async () => {
-      const accepted = await submit(base, 'sleep', { ms: 2_500, steps: 5 });
+    it('a job with no final event by its deadline ends with failed / timeout, and its handler is told to stop', async () => {
+      const accepted = await submit(base, 'observed', { ms: 20_000 });
       const started = Date.now();
       const { events } = await follow(`${base}${accepted.events_url}`);
       expect(finals(events)).to.deep.equal([
-        { id: '999999999-1', event: 'failed', data: { code: 'timeout', message: 'The job did not finish within 2 s' } },
+        { id: '999999999-1', event: 'failed', data: { code: 'timeout', message: 'The job did not finish within 3 s' } },
       ]);
-      expect(Date.now() - started).to.be.within(1_000, 2_400);
-      await new Promise((r) => setTimeout(r, 1_500));
+      expect(Date.now() - started, 'not before its deadline').to.be.at.least(2_900);
+      await waitFor(async () => observed.get(accepted.request_id)?.aborted, 5_000, 'the handler told to stop');
+      expect(observed.get(accepted.request_id)).to.include({ calls: 1, returned: false });
       const status = await (await fetch(`${base}${accepted.status_url}`)).json();
-      expect(status.status).to.equal('failed');
+      expect(status).to.include({ status: 'failed' });
       expect(status.error.code).to.equal('timeout');
-      expect(status.result).to.equal(undefined);
       const metrics = await (await fetch(`${base}/metrics`)).text();
-      expect(metrics).to.match(/relay_jobs_completed_total\{type="sleep",outcome="timeout"\} [1-9]/);
+      expect(metrics).to.match(/relay_jobs_completed_total\{type="observed",outcome="timeout"\} [1-9]/);
     });
 
-    it('cancel: a running job is stopped, a queued one is skipped, both end with failed / cancelled; a finished one is 409', async () => {
-      const running = await submit(base, 'sleep', { ms: 1_200, steps: 4 });
-      const queued = await submit(base, 'sleep', { ms: 100, steps: 1 });
-      await follow(`${base}${running.events_url}`, { stopAfter: 2 });
+    it('a result that comes after the timeout (its handler ignored the stop) is dropped: the log and the status stay as they were', async () => {
+      const repliesBefore = metricSum(await (await fetch(`${base}/metrics`)).text(), 'relay_replies_total');
+      const accepted = await submit(base, 'observed', { ms: 4_500, ignoreStop: true });
+      const first = await follow(`${base}${accepted.events_url}`);
+      expect(finals(first.events).map((e) => e.data)).to.deep.equal([{ code: 'timeout', message: 'The job did not finish within 3 s' }]);
+      await waitFor(async () => observed.get(accepted.request_id)?.returned, 10_000, 'the handler to return its late result');
+      // processing, progress and the late result: all three replies taken from the queue and dealt with.
+      await waitFor(
+        async () => metricSum(await (await fetch(`${base}/metrics`)).text(), 'relay_replies_total') >= repliesBefore + 3,
+        10_000,
+        'the late result consumed',
+      );
+      const again = await follow(`${base}${accepted.events_url}`);
+      expect(summary(again.events)).to.deep.equal(summary(first.events));
+      const status = await (await fetch(`${base}${accepted.status_url}`)).json();
+      expect(status).to.include({ status: 'failed' });
+      expect(status.error.code).to.equal('timeout');
+      expect(status.result).to.equal(undefined);
+    });
+
+    it('cancel: a running job is told to stop, a queued one never runs, both end with failed / cancelled; a finished one is 409', async () => {
+      const running = await submit(base, 'observed', { ms: 20_000 });
+      const queued = await submit(base, 'observed', { ms: 10 });
+      await waitFor(async () => observed.get(running.request_id)?.calls === 1, 10_000, 'the first job running');
       for (const job of [queued, running]) {
         const res = await fetch(`${base}${job.status_url}`, { method: 'DELETE' });
         expect(res.status).to.equal(200);
         expect((await res.json()).error).to.deep.equal({ code: 'cancelled', message: 'The job was cancelled' });
       }
-      await new Promise((r) => setTimeout(r, 1_500));
+      await waitFor(async () => observed.get(running.request_id)?.aborted, 5_000, 'the running handler told to stop');
+      // One job at a time, first in first out: once a job submitted after the cancels has run,
+      // the worker has taken the queued job before it, and skipped it.
+      const after = await submit(base, 'observed', { ms: 0 });
+      expect(finals((await follow(`${base}${after.events_url}`)).events).map((e) => e.data)).to.deep.equal([{ ms: 0 }]);
+      expect(observed.get(queued.request_id), 'the queued job never ran').to.equal(undefined);
+      expect(observed.get(running.request_id)).to.include({ calls: 1, aborted: true, returned: false });
       const queuedEvents = (await follow(`${base}${queued.events_url}`)).events;
-      expect(summary(queuedEvents), 'the queued job never ran').to.deep.equal([
+      expect(summary(queuedEvents)).to.deep.equal([
         '0-1 status {"status":"queued"}',
         '999999999-1 failed {"code":"cancelled","message":"The job was cancelled"}',
       ]);
       const runningEvents = (await follow(`${base}${running.events_url}`)).events;
-      expect(finals(runningEvents)).to.have.length(1);
-      expect(runningEvents.map((e) => e.event)).not.to.include('result');
-      expect(runningEvents.filter((e) => e.event === 'progress').length, 'the handler was stopped').to.be.below(4);
+      expect(finals(runningEvents).map((e) => e.data)).to.deep.equal([{ code: 'cancelled', message: 'The job was cancelled' }]);
       const again = await fetch(`${base}${running.status_url}`, { method: 'DELETE' });
       expect(again.status).to.equal(409);
       expect((await again.json()).error.code).to.equal('already_final');
-      expect(await (await fetch(`${base}/metrics`)).text()).to.match(/relay_jobs_completed_total\{type="sleep",outcome="cancelled"\} 2/);
+      expect(await (await fetch(`${base}/metrics`)).text()).to.match(
+        /relay_jobs_completed_total\{type="observed",outcome="cancelled"\} 2\n/,
+      );
     });
 
     if (kind === 'rabbitmq+redis') {

@@ -104,7 +104,7 @@ describe('worker', () => {
     expect(await worker.process(job({ type: 'explode', body: { json: true, value: { how: 'job-error' } } }))).to.deep.equal({
       kind: 'ack',
     });
-    expect((out.at(-1) as { event: string }).event).to.equal('failed');
+    expect(out.at(-1)).to.deep.equal({ id: '1-2', event: 'failed', data: { code: 'nope', message: 'not allowed' } });
   });
 
   it('dead-letters poison without replying: not JSON, no correlation id, unknown type', async () => {
@@ -121,8 +121,9 @@ describe('worker', () => {
     const out = sent();
     const settlement = await worker.process(job({ type: 'sleep', body: { json: true, value: { ms: -1 } } }));
     expect(settlement).to.deep.equal({ kind: 'dead-letter', reason: 'invalid_input' });
-    expect(out).to.have.length(1);
-    expect((out[0] as { event: string }).event).to.equal('failed');
+    expect(out).to.deep.equal([
+      { id: '1-1', event: 'failed', data: { code: 'invalid_input', message: 'The job input does not match its schema' } },
+    ]);
   });
 
   it('a redelivered register-user returns the user this request created, not email_taken', async () => {
