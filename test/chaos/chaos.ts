@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createVhost, testRedisPrefix } from '../helpers/brokers.js';
-import { follow, type ReceivedEvent } from '../helpers/client.js';
+import { FollowTimeout, follow, type ReceivedEvent } from '../helpers/client.js';
 import { OwnRedis } from '../helpers/own-redis.js';
 import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
@@ -156,7 +156,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (!eventsUrl) await new Promise((r) => setTimeout(r, 250 + Math.random() * 500));
     }
     if (!eventsUrl) return { accepted: false, events: [], expected: ms };
-    const { events } = await follow(`${base}${eventsUrl}`, { persistent: true, timeoutMs: 180_000 });
+    // A stream that never ends counts as a lost job, with whatever events it had.
+    const { events } = await follow(`${base}${eventsUrl}`, { persistent: true, timeoutMs: 180_000 }).catch((err) => {
+      if (err instanceof FollowTimeout) return { events: err.events };
+      throw err;
+    });
     done++;
     return { accepted: true, events, expected: ms };
   };

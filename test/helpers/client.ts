@@ -50,6 +50,17 @@ export interface FollowResult {
 
 const NAMES = ['status', 'progress', 'result', 'failed'];
 
+/** A follow that did not end in time, with the events it had received. */
+export class FollowTimeout extends Error {
+  constructor(
+    message: string,
+    readonly events: ReceivedEvent[],
+  ) {
+    super(message);
+    this.name = 'FollowTimeout';
+  }
+}
+
 /**
  * Follows a job's stream with the `eventsource` client as a browser would: it reconnects with
  * Last-Event-ID when the server closes the stream, and stops for good on a refusal (a 204 once
@@ -74,7 +85,9 @@ export function follow(url: string, options: FollowOptions = {}): Promise<Follow
     const timeoutMs = options.timeoutMs ?? 20_000;
     const timer = setTimeout(() => {
       const got = events.map((e) => `${e.id} ${e.event}`).join(', ');
-      finish(new Error(`follow ${url.replace(/token=[^&]+/, 'token=…')} did not end within ${timeoutMs} ms; events: ${got}`));
+      finish(
+        new FollowTimeout(`follow ${url.replace(/token=[^&]+/, 'token=…')} did not end within ${timeoutMs} ms; events: ${got}`, events),
+      );
     }, timeoutMs);
     const open = (lastEventId: string | undefined) => {
       const es = new EventSource(url, {
