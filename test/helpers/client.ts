@@ -17,6 +17,25 @@ export async function submit(base: string, type: string, body: unknown, headers:
   return (await res.json()) as Accepted;
 }
 
+/**
+ * Submits as a careful client does under load: with an Idempotency-Key, so that a retry can never
+ * make a second job, and again after Retry-After when the answer is 503. Says how many 503s it saw.
+ */
+export async function submitRetrying(base: string, type: string, body: unknown, attempts = 5): Promise<Accepted & { refusals: number }> {
+  const key = crypto.randomUUID();
+  for (let refusals = 0; ; refusals++) {
+    const res = await fetch(`${base}/api/jobs/${type}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      body: JSON.stringify(body),
+    });
+    if (res.status === 202) return { ...((await res.json()) as Accepted), refusals };
+    const text = await res.text();
+    if (res.status !== 503 || refusals + 1 >= attempts) throw new Error(`submit ${type}: ${res.status} ${text}`);
+    await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+  }
+}
+
 export interface ReceivedEvent {
   id: string;
   event: string;

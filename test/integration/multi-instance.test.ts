@@ -13,7 +13,7 @@ import {
   testRedisPrefix,
   waitFor,
 } from '../helpers/brokers.js';
-import { finals, follow, type ReceivedEvent, submit } from '../helpers/client.js';
+import { finals, follow, type ReceivedEvent, streamProblems, submit, submitRetrying } from '../helpers/client.js';
 import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 
 describe('several web instances and workers as real processes', function () {
@@ -93,17 +93,19 @@ describe('several web instances and workers as real processes', function () {
 
   it('500 concurrent jobs over both instances: each client gets exactly one final event with its own result; queues end empty', async () => {
     const n = 500;
+    let refusals = 0;
     const outcomes = await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const [submitTo, streamFrom] = i % 2 === 0 ? [a, b] : [b, a];
-        const accepted = await submit(submitTo, 'echo', { payload: { i, tag: `job-${i}` } });
+        // A burst this size on a busy machine can outlast the store's command timeout: 503, and the client tries again.
+        const accepted = await submitRetrying(submitTo, 'echo', { payload: { i, tag: `job-${i}` } });
+        refusals += accepted.refusals;
         return follow(`${streamFrom}${accepted.events_url}`, { timeoutMs: 60_000 });
       }),
     );
+    if (refusals > 0) console.log(`      ${refusals} submissions answered 503 and retried`);
     outcomes.forEach((outcome, i) => {
-      const final = finals(outcome.events);
-      expect(final, `job ${i}`).to.have.length(1);
-      expect(final[0]!.data, `job ${i}`).to.deep.equal({ i, tag: `job-${i}` });
+      expect(streamProblems(outcome.events, { result: { i, tag: `job-${i}` } }), `job ${i}`).to.deep.equal([]);
       expect([outcome.ended, outcome.status], `job ${i}: the reconnect after the final is a 204`).to.deep.equal(['refused', 204]);
     });
     // Ready and unacknowledged alike: a message a consumer holds forever is not done with.
