@@ -97,6 +97,16 @@ describe('job follower', () => {
     expect(t.feed.unsubscribes).to.deep.equal([jobId]);
   });
 
+  it('emits nothing past a final event it held before starting, whatever the feed passed on after it', async () => {
+    const t = setup();
+    const jobId = await createdJob(t.store);
+    const follower = await JobFollower.open(t.hub, t.store, jobId, '0-1');
+    t.feed.deliver(jobId, result(1));
+    t.feed.deliver(jobId, progress(2));
+    expect(collect(follower).map((e) => e.id)).to.deep.equal(['1-1']);
+    expect(follower.finished).to.equal(true);
+  });
+
   it('ends at once when the replay holds the final, and knows when the client has everything already', async () => {
     const t = setup();
     const jobId = await createdJob(t.store);
@@ -108,13 +118,20 @@ describe('job follower', () => {
     expect(collect(replaying).map((e) => e.id)).to.deep.equal(['1-1', '1-2']);
     expect(replaying.finished).to.equal(true);
 
+    const running = await createdJob(t.store);
+    const waiting = await JobFollower.open(t.hub, t.store, running, '0-1');
+    expect(waiting.finishedBeforeStart).to.equal(false);
+    expect(collect(waiting)).to.deep.equal([]);
+    expect(waiting.finished).to.equal(false);
+    waiting.close();
+
     const caughtUp = await JobFollower.open(t.hub, t.store, jobId, '1-2');
     expect(caughtUp.finishedBeforeStart).to.equal(true);
     expect(collect(caughtUp)).to.deep.equal([]);
     expect(caughtUp.finished).to.equal(true);
     caughtUp.close();
-    expect(t.feed.subscribes).to.deep.equal([jobId, jobId]);
-    expect(t.feed.unsubscribes).to.deep.equal([jobId, jobId]);
+    expect(t.feed.subscribes).to.deep.equal([jobId, running, jobId]);
+    expect(t.feed.unsubscribes).to.deep.equal([jobId, running, jobId]);
   });
 
   it('has no record for an unknown job, and lets go of the subscription when the log read fails', async () => {

@@ -67,6 +67,8 @@ describe('protocol', () => {
       const withRawBreak = { id: '1-2', event: 'progress' as const, data: '{"a":1}\n{"b":2}' };
       expect(decodeNotification(encodeNotification(event))).to.deep.equal(event);
       expect(decodeNotification(encodeNotification(withRawBreak))).to.deep.equal(withRawBreak);
+      // Without the line break before the data there is no data: not a notification, even if the name reads right.
+      expect(decodeNotification('1-2\nresult.')).to.equal(undefined);
       expect(decodeNotification('1-2\nresult')).to.equal(undefined);
     });
   });
