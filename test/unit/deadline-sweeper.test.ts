@@ -9,16 +9,14 @@ function setup(expire?: (jobId: string) => Promise<unknown>) {
   const ports = memoryPorts();
   const expired: string[] = [];
   const deps = { ...ports, jobTimeoutMs: 1_000, logger: silentLogger, metrics: countingMetrics() };
-  const sweeper = new DeadlineSweeper(
-    ports.deadlines,
-    expire ??
-      ((jobId) => {
-        expired.push(jobId);
-        return expireJob(deps, jobId);
-      }),
-    silentLogger,
-  );
-  return { ...ports, sweeper, expired };
+  const expireAndNote = (jobId: string) => {
+    expired.push(jobId);
+    return expireJob(deps, jobId);
+  };
+  const sweeper = new DeadlineSweeper(ports.deadlines, expire ?? expireAndNote, silentLogger);
+  /** Another instance's sweeper on the same deadlines, expiring through the use case. */
+  const otherSweeper = (leaseMs: number) => new DeadlineSweeper(ports.deadlines, expireAndNote, silentLogger, { leaseMs });
+  return { ...ports, sweeper, expired, otherSweeper };
 }
 
 describe('deadline sweeper', () => {
@@ -61,6 +59,38 @@ describe('deadline sweeper', () => {
     expect(attempts).to.deep.equal([jobId, jobId]);
     await t.sweeper.sweep();
     expect(attempts).to.have.length(2);
+  });
+
+  it('leases a claim: no other sweeper takes it while the lease runs, another takes it over once it has run out', async () => {
+    const t = setup();
+    const jobId = await createdJob(t.store);
+    await t.deadlines.schedule(jobId, Date.now() - 1);
+    // The claiming instance never gets its timeout written (it hangs, as one that died would).
+    const claimed: string[] = [];
+    const stuck = (leaseMs: number) =>
+      new DeadlineSweeper(
+        t.deadlines,
+        (id) => {
+          claimed.push(id);
+          return new Promise(() => {});
+        },
+        silentLogger,
+        { leaseMs },
+      );
+
+    void stuck(60_000).sweep();
+    await until(() => claimed.length === 1, 'the first sweeper claimed the deadline');
+    await t.otherSweeper(60_000).sweep();
+    expect(t.expired).to.deep.equal([]);
+
+    const later = await createdJob(t.store);
+    await t.deadlines.schedule(later, Date.now() - 1);
+    void stuck(0).sweep();
+    await until(() => claimed.length === 2, 'the second deadline claimed with a lease that has run out at once');
+    await t.otherSweeper(60_000).sweep();
+    expect(t.expired).to.deep.equal([later]);
+    expect((await t.store.get(later))?.status).to.equal('failed');
+    expect(await remainingDeadlines(t.deadlines)).to.deep.equal([jobId]);
   });
 
   it('sweeps on its own once started', async () => {

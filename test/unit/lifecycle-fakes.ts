@@ -45,9 +45,9 @@ export function memoryPorts() {
   return { feed, store, deadlines, stops, stopped };
 }
 
-/** Every deadline still scheduled, whenever due (claiming them removes them, so call this last). */
+/** Every deadline still scheduled, whenever due (claiming them leases them, so call this last). */
 export async function remainingDeadlines(deadlines: MemoryDeadlines): Promise<string[]> {
-  return deadlines.claimDue(Number.MAX_SAFE_INTEGER, 1_000);
+  return deadlines.claimDue(Number.MAX_SAFE_INTEGER, 1_000, 0);
 }
 
 /** A new job in the store, as an accepted submission leaves it. */

@@ -120,8 +120,8 @@ describe('submit use case', () => {
     // The input as the schema parsed it (with its default filled in), not as received.
     expect(t.publisher.published).to.deep.equal([{ jobId, type: 'sleep', input: { ms: 5, steps: 1 } }]);
 
-    expect(await t.deadlines.claimDue(before + JOB_TIMEOUT_MS - 1, 10)).to.deep.equal([]);
-    expect(await t.deadlines.claimDue(after + JOB_TIMEOUT_MS, 10)).to.deep.equal([jobId]);
+    expect(await t.deadlines.claimDue(before + JOB_TIMEOUT_MS - 1, 10, 0)).to.deep.equal([]);
+    expect(await t.deadlines.claimDue(after + JOB_TIMEOUT_MS, 10, 0)).to.deep.equal([jobId]);
 
     expect(t.metrics.calls).to.deep.equal([{ name: 'jobsSubmitted', labels: { type: 'sleep' } }]);
   });
