@@ -1,4 +1,7 @@
-/** The in-process fan-out of live events: one feed subscription per job, shared by its streams. */
+/**
+ * The in-process fan-out of live events: one feed subscription per job, shared by its streams.
+ * (Pending and failed subscriptions are covered in hub.test.ts.)
+ */
 import { expect } from 'chai';
 import { type JobEvent, jobEvent } from '../../core/protocol/index.js';
 import { Hub } from '../../server/streams/hub.js';
@@ -54,43 +57,5 @@ describe('hub', () => {
     expect(heard.get('a')).to.deep.equal([progress(1)]);
     expect(heard.get('b')).to.deep.equal([progress(1), progress(3)]);
     expect(heard.get('c')).to.deep.equal([progress(2)]);
-  });
-
-  it('makes a later stream of the same job wait until the subscription is in place', async () => {
-    const { feed, hub, listener } = setup();
-    let release: () => void = () => {};
-    const slow = new Promise<void>((resolve) => (release = resolve));
-    const subscribe = feed.subscribe.bind(feed);
-    feed.subscribe = async (jobId) => {
-      await slow;
-      await subscribe(jobId);
-    };
-    let secondAttached = false;
-    const first = hub.attach('job-1', listener('a'));
-    const second = hub.attach('job-1', listener('b')).then(() => {
-      secondAttached = true;
-    });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(secondAttached).to.equal(false);
-    release();
-    await Promise.all([first, second]);
-    expect(secondAttached).to.equal(true);
-  });
-
-  it('rejects an attach whose subscribe fails, holds no listener for it, and subscribes again on the next attach', async () => {
-    const { feed, hub, heard, listener } = setup();
-    feed.failSubscribe = true;
-    let failure: unknown;
-    await hub.attach('job-1', listener('a')).catch((err) => {
-      failure = err;
-    });
-    expect(failure).to.be.instanceOf(Error);
-
-    feed.failSubscribe = false;
-    await hub.attach('job-1', listener('b'));
-    expect(feed.subscribes).to.deep.equal(['job-1', 'job-1']);
-    feed.deliver('job-1', progress(1));
-    expect(heard.get('a')).to.equal(undefined);
-    expect(heard.get('b')).to.deep.equal([progress(1)]);
   });
 });

@@ -121,6 +121,7 @@ describe('job follower', () => {
     const running = await createdJob(t.store);
     const waiting = await JobFollower.open(t.hub, t.store, running, '0-1');
     expect(waiting.finishedBeforeStart).to.equal(false);
+    expect(waiting.aheadOfLog).to.equal(false);
     expect(collect(waiting)).to.deep.equal([]);
     expect(waiting.finished).to.equal(false);
     waiting.close();
@@ -132,6 +133,23 @@ describe('job follower', () => {
     caughtUp.close();
     expect(t.feed.subscribes).to.deep.equal([jobId, running, jobId]);
     expect(t.feed.unsubscribes).to.deep.equal([jobId, running, jobId]);
+  });
+
+  it('knows when the client claims a position past the log of a job that is not final', async () => {
+    const t = setup();
+    const jobId = await createdJob(t.store);
+    await t.append(jobId, processing);
+    const ahead = await JobFollower.open(t.hub, t.store, jobId, '1-2');
+    expect(ahead.aheadOfLog).to.equal(true);
+    ahead.close();
+    const level = await JobFollower.open(t.hub, t.store, jobId, '1-1');
+    expect(level.aheadOfLog).to.equal(false);
+    level.close();
+    await t.append(jobId, result(2));
+    const pastFinal = await JobFollower.open(t.hub, t.store, jobId, '5-1');
+    expect(pastFinal.aheadOfLog).to.equal(false);
+    expect(pastFinal.finishedBeforeStart).to.equal(true);
+    pastFinal.close();
   });
 
   it('has no record for an unknown job, and lets go of the subscription when the log read fails', async () => {
