@@ -122,6 +122,7 @@ const SETTINGS = {
   submissionsPerWindow: setting('RATE_LIMIT_SUBMISSIONS', int(DEFAULTS.submissionsPerWindow, 1)),
   rateWindowSeconds: setting('RATE_LIMIT_WINDOW_SECONDS', int(DEFAULTS.rateWindowSeconds, 1)),
   streamsPerClient: setting('MAX_STREAMS_PER_CLIENT', int(DEFAULTS.streamsPerClient, 1)),
+  streamLeaseSeconds: setting('STREAM_LEASE_SECONDS', int(DEFAULTS.streamLeaseSeconds, 3)),
   corsOrigins: setting('CORS_ORIGINS', origins()),
   trustProxy: setting('TRUST_PROXY', proxyTrust()),
   /** The worker's metrics port (0: none). */

@@ -35,8 +35,13 @@ export const DEFAULTS = {
   /** Submissions one client IP may make per window, across all instances. */
   submissionsPerWindow: 120,
   rateWindowSeconds: 60,
-  /** SSE streams one client IP may hold open at once, across all instances. */
-  streamsPerClient: 50,
+  /**
+   * Jobs one client IP may stream at once across all instances (a job on several streams counts
+   * once), and the most streams it may hold on one instance.
+   */
+  streamsPerClient: 200,
+  /** A web process's stream slots outlive it by at most this (it renews them while it lives). */
+  streamLeaseSeconds: 60,
   /** A web process's longest drain after SIGTERM. */
   shutdownGraceMs: 8_000,
 } as const;

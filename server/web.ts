@@ -28,6 +28,7 @@ import { ReplyListener } from './replies/reply-listener.js';
 import { Hub } from './streams/hub.js';
 import { createStreamRoutes } from './streams/routes.js';
 import type { SseSession } from './streams/sse-session.js';
+import { StreamSlots } from './streams/stream-slots.js';
 
 /** How long a draining web process lets open requests finish before cutting their connections. */
 const DRAIN_CONNECTIONS_MS = 3_000;
@@ -125,8 +126,11 @@ export async function startWeb(
     hub,
     store: adapters.store,
     secrets: config.previousSecret ? [config.secret, config.previousSecret] : [config.secret],
-    quota: adapters.limits,
-    streamsPerClient: config.streamsPerClient,
+    slots: new StreamSlots(adapters.limits, {
+      maxPerClient: config.streamsPerClient,
+      leaseMs: config.streamLeaseSeconds * 1000,
+      logger,
+    }),
     session: { retryMs: config.sseRetryMs, heartbeatMs: config.heartbeatMs, maxBufferedBytes: config.streamBufferBytes },
     sessions,
     metrics,

@@ -4,9 +4,21 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 }
 
-/** Open streams per client, across instances. */
+/**
+ * The jobs each client is streaming, across instances. A holder (one web process) leases the
+ * jobs it streams for a client and renews its leases while it lives; a lease that runs out (its
+ * holder died) stops counting. A job counts once per client however many holders stream it, so a
+ * client resuming its jobs elsewhere after its instance died is not counted twice.
+ */
 export interface StreamQuota {
-  /** Takes one of `max` stream slots for `key`; false when all are taken. */
-  acquire(key: string, max: number): Promise<boolean>;
-  release(key: string): Promise<void>;
+  /**
+   * Leases `jobIds` to `holder` for `leaseMs`, unless the client's distinct jobs (those any
+   * holder leases now, plus these) would be more than `max`: then nothing changes (no lease is
+   * taken or extended) and the answer is false.
+   */
+  acquire(client: string, holder: string, jobIds: readonly string[], max: number, leaseMs: number): Promise<boolean>;
+  /** Extends `holder`'s leases of `jobIds` by `leaseMs` from now, taking again any that were lost. */
+  renew(client: string, holder: string, jobIds: readonly string[], leaseMs: number): Promise<void>;
+  /** Ends `holder`'s leases of `jobIds`; a lease it does not have is ignored. */
+  release(client: string, holder: string, jobIds: readonly string[]): Promise<void>;
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/logger.js';
-import type { JobStore, StreamQuota } from '../../core/ports/index.js';
+import type { JobStore } from '../../core/ports/index.js';
 import { isEventId, isFinalEvent, MULTI_STREAM_MAX_JOBS, parseCursor } from '../../core/protocol/index.js';
 import { isJobId, isValidToken } from '../../core/token.js';
 import { writeError } from '../http/errors.js';
@@ -13,13 +13,14 @@ import type { WebMetrics } from '../metrics.js';
 import type { Hub } from './hub.js';
 import { openJobStream, openMultiJobStream, type StreamOutcome, type StreamParams } from './open-stream.js';
 import type { SseSession, SseSessionOptions } from './sse-session.js';
+import type { StreamSlots } from './stream-slots.js';
 
 export interface StreamRouteDeps {
   hub: Hub;
   store: JobStore;
   secrets: string[];
-  quota: StreamQuota;
-  streamsPerClient: number;
+  /** The per-client stream limit. */
+  slots: StreamSlots;
   session: SseSessionOptions;
   sessions: Set<SseSession>;
   metrics: WebMetrics;
@@ -40,7 +41,7 @@ const JOB_EVENTS = /^\/api\/jobs\/([^/]+)\/events$/;
 export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const cors = new Set(deps.corsOrigins);
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, open: (hooks: Hooks) => Promise<StreamOutcome>) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse, jobIds: string[], open: (hooks: Hooks) => Promise<StreamOutcome>) => {
     if (!deps.accepting()) return writeError(res, 'unavailable', 'This instance is shutting down');
     // The connection may close during any wait below; from here on that is known.
     let gone = false;
@@ -49,15 +50,9 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     // stream to, and counting it under a shared "unknown" key would let it take others' slots.
     const ip = deps.clientIp(req);
     if (!ip) return writeError(res, 'bad_request', 'The client address is unknown');
-    const client = `stream:${ip}`;
-    const slot = await deps.quota.acquire(client, deps.streamsPerClient).catch(() => undefined);
-    if (slot === false) return writeError(res, 'rate_limited', 'Too many open streams from this client', undefined, 5);
-    let released = false;
-    const release = () => {
-      if (!slot || released) return;
-      released = true;
-      deps.quota.release(client).catch(() => undefined);
-    };
+    const slot = await deps.slots.acquire(ip, jobIds);
+    if (!slot) return writeError(res, 'rate_limited', 'Too many jobs streamed by this client', undefined, 5);
+    const release = () => slot.release();
     if (gone) return release();
     const { metrics } = deps;
     try {
@@ -104,7 +99,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     if (lastEventId !== undefined && !isEventId(lastEventId)) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
     }
-    void serve(req, res, (hooks) =>
+    void serve(req, res, [id], (hooks) =>
       openJobStream({
         hub: deps.hub,
         store: deps.store,
@@ -130,16 +125,20 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     if (!positions) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not a cursor of this stream');
     }
-    void serve(req, res, (hooks) =>
-      openMultiJobStream({
-        hub: deps.hub,
-        store: deps.store,
-        jobs: jobs.map((j, i) => ({ jobId: j.jobId, after: positions[i] })),
-        res,
-        session: deps.session,
-        sessions: deps.sessions,
-        ...hooks,
-      }),
+    void serve(
+      req,
+      res,
+      jobs.map((j) => j.jobId),
+      (hooks) =>
+        openMultiJobStream({
+          hub: deps.hub,
+          store: deps.store,
+          jobs: jobs.map((j, i) => ({ jobId: j.jobId, after: positions[i] })),
+          res,
+          session: deps.session,
+          sessions: deps.sessions,
+          ...hooks,
+        }),
     );
   };
 

@@ -18,6 +18,7 @@ import { WebMetrics } from '../../server/metrics.js';
 import { Hub } from '../../server/streams/hub.js';
 import { createStreamRoutes } from '../../server/streams/routes.js';
 import type { SseSession } from '../../server/streams/sse-session.js';
+import { StreamSlots } from '../../server/streams/stream-slots.js';
 import { waitFor } from '../helpers/brokers.js';
 
 const SECRET = 'unit-test-secret-0123456789-0123456789';
@@ -59,24 +60,28 @@ class CountingFeed implements EventFeed {
 }
 
 class CountingQuota implements StreamQuota {
-  readonly keys: string[] = [];
+  readonly clients: string[] = [];
+  /** Leases taken and not given back. */
   inUse = 0;
   releases = 0;
   constructor(
     private readonly inner: MemoryLimits,
     private readonly gate?: Gate,
   ) {}
-  async acquire(key: string, max: number): Promise<boolean> {
-    this.keys.push(key);
+  async acquire(client: string, holder: string, jobIds: readonly string[], max: number, leaseMs: number): Promise<boolean> {
+    this.clients.push(client);
     await this.gate?.pass();
-    const ok = await this.inner.acquire(key, max);
-    if (ok) this.inUse++;
+    const ok = await this.inner.acquire(client, holder, jobIds, max, leaseMs);
+    if (ok) this.inUse += jobIds.length;
     return ok;
   }
-  async release(key: string): Promise<void> {
-    this.inUse--;
+  async renew(client: string, holder: string, jobIds: readonly string[], leaseMs: number): Promise<void> {
+    await this.inner.renew(client, holder, jobIds, leaseMs);
+  }
+  async release(client: string, holder: string, jobIds: readonly string[]): Promise<void> {
+    this.inUse -= jobIds.length;
     this.releases++;
-    await this.inner.release(key);
+    await this.inner.release(client, holder, jobIds);
   }
 }
 
@@ -98,8 +103,7 @@ async function startRoutes(stage?: Stage) {
     hub: new Hub(feed, createLogger('routes-test', 'silent')),
     store,
     secrets: [SECRET],
-    quota,
-    streamsPerClient: 100,
+    slots: new StreamSlots(quota, { maxPerClient: 100, leaseMs: 60_000, logger: createLogger('routes-test', 'silent') }),
     session: { retryMs: 1_000, heartbeatMs: 60_000, maxBufferedBytes: 1 << 20 },
     sessions,
     metrics,
@@ -191,7 +195,7 @@ describe('stream routes: a socket without a remote address', () => {
       await t.serverSideClosed[0];
       socket.destroy();
       await new Promise((resolve) => setImmediate(resolve));
-      expect(t.quota.keys, 'stream slots asked for').to.deep.equal([]);
+      expect(t.quota.clients, 'stream slots asked for').to.deep.equal([]);
       expect(t.sessions.size).to.equal(0);
       expect(await t.openStreams()).to.equal(0);
 
@@ -200,8 +204,8 @@ describe('stream routes: a socket without a remote address', () => {
       const ok = await fetch(`http://127.0.0.1:${t.port}/api/jobs/${id}/events?token=${tokenFor(SECRET, id)}`);
       expect(ok.status).to.equal(200);
       await ok.body?.cancel();
-      expect(t.quota.keys).to.have.length(1);
-      expect(t.quota.keys[0]).to.match(/127\.0\.0\.1$/);
+      expect(t.quota.clients).to.have.length(1);
+      expect(t.quota.clients[0]).to.match(/127\.0\.0\.1$/);
     } finally {
       await t.close();
     }

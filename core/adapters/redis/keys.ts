@@ -42,7 +42,8 @@ export class RedisKeys {
     return `${this.prefix}rate:${key}:${window}`;
   }
 
-  streamQuota(key: string): string {
-    return `${this.prefix}streams:${key}`;
+  /** The leases of the jobs one client streams (see the stream quota). */
+  streamLeases(client: string): string {
+    return `${this.prefix}stream-jobs:${client}`;
   }
 }

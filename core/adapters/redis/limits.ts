@@ -3,15 +3,17 @@ import type { RateLimiter, StreamQuota } from '../../ports/index.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
-/** A slot counter lives this long after its last change, so slots of a crashed instance free themselves. */
-const STREAM_SLOT_TTL_SECONDS = 3_600;
-
 type RedisWithScripts = Redis & {
-  relayAcquireSlot(key: string, max: number, ttl: number): Promise<number>;
+  relayAcquireStreamJobs(key: string, max: number, leaseMs: number, holder: string, ...jobIds: string[]): Promise<number>;
+  relayRenewStreamJobs(key: string, leaseMs: number, holder: string, ...jobIds: string[]): Promise<number>;
   relayHit(key: string, ttl: number): Promise<number>;
 };
 
-/** Fixed-window submission counters and per-client stream slots, shared by every instance. */
+/**
+ * Fixed-window submission counters, and the leases of the jobs each client streams (one sorted
+ * set per client, member `<job>@<holder>`, scored by the lease's end on Redis's clock), shared by
+ * every instance.
+ */
 export class RedisLimits implements RateLimiter, StreamQuota {
   private readonly redis: RedisWithScripts;
 
@@ -19,7 +21,8 @@ export class RedisLimits implements RateLimiter, StreamQuota {
     redis: Redis,
     private readonly keys: RedisKeys,
   ) {
-    defineScript(redis, 'relayAcquireSlot', 'acquire-stream-slot', 1);
+    defineScript(redis, 'relayAcquireStreamJobs', 'acquire-stream-jobs', 1);
+    defineScript(redis, 'relayRenewStreamJobs', 'renew-stream-jobs', 1);
     defineScript(redis, 'relayHit', 'count-hit', 1);
     this.redis = redis as RedisWithScripts;
   }
@@ -32,11 +35,15 @@ export class RedisLimits implements RateLimiter, StreamQuota {
     return { allowed: count <= limit, retryAfterSeconds: Math.max(1, (window + 1) * windowSeconds - now) };
   }
 
-  async acquire(key: string, max: number): Promise<boolean> {
-    return (await this.redis.relayAcquireSlot(this.keys.streamQuota(key), max, STREAM_SLOT_TTL_SECONDS)) === 1;
+  async acquire(client: string, holder: string, jobIds: readonly string[], max: number, leaseMs: number): Promise<boolean> {
+    return (await this.redis.relayAcquireStreamJobs(this.keys.streamLeases(client), max, leaseMs, holder, ...jobIds)) === 1;
   }
 
-  async release(key: string): Promise<void> {
-    await this.redis.decr(this.keys.streamQuota(key));
+  async renew(client: string, holder: string, jobIds: readonly string[], leaseMs: number): Promise<void> {
+    if (jobIds.length > 0) await this.redis.relayRenewStreamJobs(this.keys.streamLeases(client), leaseMs, holder, ...jobIds);
+  }
+
+  async release(client: string, holder: string, jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length > 0) await this.redis.zrem(this.keys.streamLeases(client), ...jobIds.map((job) => `${job}@${holder}`));
   }
 }
