@@ -3,6 +3,7 @@
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
 import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.js';
+import { routesOf } from '../core/adapters/rabbitmq/routes.js';
 import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
 import { RedisJobFinishedCheck } from '../core/adapters/redis/job-finished-check.js';
@@ -32,12 +33,12 @@ export async function assembleWorker(
   redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
 
   const jobTypes = [...types.keys()];
-  await declareTopology(rabbit, jobTypes, config.deliveryLimit);
-  const replies = new RabbitReplyPublisher(rabbit, config.deliveryLimit);
+  const routes = routesOf(types.values());
+  await declareTopology(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType });
+  const replies = new RabbitReplyPublisher(rabbit);
   const source = new RabbitJobSource(rabbit, {
-    jobTypes,
+    routes,
     concurrency: config.workerConcurrency,
-    deliveryLimit: config.deliveryLimit,
     retryBaseMs: config.retryBaseMs,
     maxAttempts: config.maxAttempts,
   });

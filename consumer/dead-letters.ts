@@ -2,12 +2,13 @@
  * Inspect and replay dead letters.
  *   node dist/consumer/dead-letters.js list [--limit N]
  *   node dist/consumer/dead-letters.js replay --all | <request_id>...
- * Listing returns every message to the queue untouched. Replay sends a job back to its job queue
- * as a fresh first attempt (or a reply back to front_queue) and removes it from relay.dead.
+ * Listing returns every message to the queue untouched. Replay sends a job straight back to the
+ * queue it was dead-lettered from (whatever the job type's route) as a fresh first attempt, or a
+ * reply back to front_queue, and removes it from relay.dead.
  */
 import type { Channel, SyncMessage } from 'rabbitmq-client';
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
-import { ATTEMPT_HEADER, DEAD_QUEUE, DEAD_REASON_HEADER, JOBS_EXCHANGE, REPLY_QUEUE } from '../core/adapters/rabbitmq/topology.js';
+import { ATTEMPT_HEADER, DEAD_QUEUE, DEAD_REASON_HEADER, REPLY_QUEUE } from '../core/adapters/rabbitmq/topology.js';
 
 const url = process.env.RABBITMQ_URL ?? process.env.CLOUDAMQP_URL;
 if (!url) {
@@ -41,12 +42,13 @@ function preview(body: unknown): string {
 async function replay(channel: Channel, dead: DeadLetter): Promise<void> {
   const m = dead.message;
   const body = Buffer.isBuffer(m.body) ? m.body : Buffer.from(typeof m.body === 'string' ? m.body : JSON.stringify(m.body));
-  const toJobs = dead.from.startsWith(`${JOBS_EXCHANGE}.`);
+  const toJobs = dead.from !== REPLY_QUEUE && dead.from !== 'unknown';
   const { [DEAD_REASON_HEADER]: _r, 'x-death': _d, ...headers } = m.headers ?? {};
   await channel.basicPublish(
     {
-      exchange: toJobs ? JOBS_EXCHANGE : '',
-      routingKey: toJobs ? dead.from.slice(JOBS_EXCHANGE.length + 1) : REPLY_QUEUE,
+      // The default exchange delivers to the queue named by the routing key.
+      exchange: '',
+      routingKey: toJobs ? dead.from : REPLY_QUEUE,
       durable: true,
       correlationId: m.correlationId,
       messageId: m.messageId,

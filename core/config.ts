@@ -95,6 +95,7 @@ const proxyTrust = () =>
     });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const QUEUE_TYPES = ['classic', 'quorum'] as const;
 
 /** Every setting that is one variable, one value. The Config type is derived from this table. */
 const SETTINGS = {
@@ -112,6 +113,8 @@ const SETTINGS = {
   amqpHeartbeatSeconds: setting('AMQP_HEARTBEAT_SECONDS', int(DEFAULTS.amqpHeartbeatSeconds, 0)),
   streamBufferBytes: setting('STREAM_BUFFER_BYTES', int(DEFAULTS.streamBufferBytes, 1024)),
   deliveryLimit: setting('DELIVERY_LIMIT', int(DEFAULTS.deliveryLimit, 1)),
+  /** How `front_queue` is declared when it does not exist yet. */
+  replyQueueType: setting('REPLY_QUEUE_TYPE', z.enum(QUEUE_TYPES).default(DEFAULTS.replyQueueType)),
   /** The web process's longest drain after SIGTERM (the worker's is derived from workerDrainMs). */
   shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', int(DEFAULTS.shutdownGraceMs, 0)),
   maxAttempts: setting('MAX_ATTEMPTS', int(DEFAULTS.maxAttempts, 1)),

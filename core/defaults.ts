@@ -17,6 +17,11 @@ export const DEFAULTS = {
   streamBufferBytes: 1024 * 1024,
   /** RabbitMQ gives up on a message returned this many times (a crash loop) and dead-letters it. */
   deliveryLimit: 20,
+  /**
+   * `front_queue` as a plain durable (classic) queue: what other programs that answer jobs declare
+   * themselves, so both run in either start order. `quorum` replicates it on a cluster.
+   */
+  replyQueueType: 'classic',
   bodyLimitBytes: 16 * 1024,
   /** Attempts in all (the first included) before an unexpected handler failure is final. */
   maxAttempts: 4,

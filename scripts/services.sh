@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Makes sure RabbitMQ and Redis answer on loopback (and Chromium is installed for the
-# browser test, openssl for the TLS test), installing them with apt-get where they are missing. Idempotent.
+# Makes sure RabbitMQ and Redis answer on loopback (and that Chromium for the browser test,
+# openssl for the TLS test, and PHP with php-amqplib and Python with pika for the workers in
+# other languages are installed), installing them with apt-get where they are missing. Idempotent.
 set -euo pipefail
+
+# The tests run PHP and Python workers with these (test/helpers/foreign-program.ts reads the same variables).
+php_amqplib=${PHP_AMQPLIB_AUTOLOAD:-/usr/share/php/PhpAmqpLib/autoload.php}
+if [ -n "${PYTHON:-}" ]; then python=$PYTHON; elif [ -x /usr/bin/python3 ]; then python=/usr/bin/python3; else python=python3; fi
 
 need_apt=()
 command -v rabbitmq-server >/dev/null 2>&1 || need_apt+=(rabbitmq-server)
@@ -9,6 +14,9 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 # The Redis TLS test makes its self-signed certificate with openssl.
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v "${PHP:-php}" >/dev/null 2>&1 || need_apt+=(php-cli)
+[ -f "$php_amqplib" ] || need_apt+=(php-amqplib)
+"$python" -c 'import pika' >/dev/null 2>&1 || need_apt+=(python3-pika)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -18,7 +26,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   else
     echo "services: missing ${need_apt[*]}." >&2
     echo "  Install them with your package manager (Debian/Ubuntu: apt-get install ${need_apt[*]})," >&2
-    echo "  or point RABBITMQ_URL / REDIS_URL at running servers." >&2
+    echo "  or point RABBITMQ_URL / REDIS_URL at running servers. Elsewhere, PHP 8 with php-amqplib 3" >&2
+    echo "  (composer require php-amqplib/php-amqplib; PHP_AMQPLIB_AUTOLOAD=<vendor/autoload.php>) and" >&2
+    echo "  Python 3 with pika (pip install pika; PYTHON=<that python>) do as well." >&2
     exit 1
   fi
 fi

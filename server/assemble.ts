@@ -7,6 +7,7 @@ import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { RabbitJobPublisher } from '../core/adapters/rabbitmq/job-publisher.js';
 import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
 import { RabbitReplySource } from '../core/adapters/rabbitmq/reply-source.js';
+import { routesOf } from '../core/adapters/rabbitmq/routes.js';
 import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
 import { RedisDeadlines } from '../core/adapters/redis/deadlines.js';
@@ -48,11 +49,13 @@ export async function assembleDistributedWeb(
   const subscriber = redis.duplicate({ connectionName: 'relay-web-sub', commandTimeout: undefined });
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
 
-  await declareTopology(rabbit, [...jobTypes.keys()], config.deliveryLimit);
+  // Every declared type's route, whoever runs it: a job submitted before its worker starts waits in its queue.
+  const routes = routesOf(jobTypes.values());
+  await declareTopology(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType });
   const keys = new RedisKeys(config.redisPrefix);
   const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
-  const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs);
-  const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch, deliveryLimit: config.deliveryLimit });
+  const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, routes);
+  const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch });
   replies.onError = (err) => logger.warn({ err }, 'reply consumer interrupted; it recovers by itself');
   const web = await startWeb(
     config,
@@ -68,7 +71,7 @@ export async function assembleDistributedWeb(
       deadlines: new RedisDeadlines(redis, keys),
       health: [publisher, store],
       metrics: {
-        queueStats: () => readQueueStats(rabbit, [...jobTypes.keys()]),
+        queueStats: () => readQueueStats(rabbit, routes),
         connections: async () => ({ rabbitmq: rabbit.ready, redis: redis.status === 'ready' }),
       },
     },

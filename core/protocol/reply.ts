@@ -1,7 +1,7 @@
 /**
  * The reply a worker sends to the job's `reply_to` queue for each event: a JSON body
  * `{"id","event","data","job_type"?}` with the job's id as `correlation_id`. Workers in any
- * language send this; see docs/protocol.md.
+ * language send this, or one plain JSON body as the result; see docs/worker-protocol.md.
  */
 import { eventIdOf, isEventId } from './event-id.js';
 import { type EventData, type EventName, isEventName, type JobEvent } from './job-events.js';
@@ -31,6 +31,25 @@ export function parseReply(value: unknown): Reply | undefined {
   if (!isEventId(r.id) || !isEventName(r.event) || !('data' in r)) return undefined;
   if (r.job_type !== undefined && typeof r.job_type !== 'string') return undefined;
   return r as unknown as Reply;
+}
+
+/**
+ * A plain reply's event id: the first of attempt 1. It follows `queued` (0-1), it is final, and a
+ * second plain reply for the same job (a redelivery, or the job run twice) repeats it and is
+ * dropped as a duplicate, so the first one is the result.
+ */
+export const PLAIN_REPLY_ID = eventIdOf(1, 1);
+
+/**
+ * The reply a body stands for. An object with the three members `id`, `event` and `data` is
+ * Relay's envelope, and undefined when it is malformed (a worker's bug, dead-lettered). Any other
+ * JSON value is a plain reply, what an AMQP RPC server sends: the job's final `result`, the body
+ * its data.
+ */
+export function replyOfBody(value: unknown): Reply | undefined {
+  const envelope =
+    typeof value === 'object' && value !== null && !Array.isArray(value) && 'id' in value && 'event' in value && 'data' in value;
+  return envelope ? parseReply(value) : { id: PLAIN_REPLY_ID, event: 'result', data: value };
 }
 
 /** The event a reply records in the job's log. */

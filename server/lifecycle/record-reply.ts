@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../core/logger.js';
 import type { Deadlines, InboundReply, JobStore, Settlement } from '../../core/ports/index.js';
-import { eventOfReply, type FailedData, isFinalEvent, parseReply } from '../../core/protocol/index.js';
+import { eventOfReply, type FailedData, isFinalEvent, replyOfBody } from '../../core/protocol/index.js';
 import type { LifecycleMetrics } from './metrics.js';
 
 export interface RecordReplyDeps {
@@ -27,7 +27,8 @@ const GAP_RETRY_MS = 1;
 export async function recordReply(deps: RecordReplyDeps, reply: InboundReply): Promise<Settlement> {
   if (!reply.jobId) return poison(deps, reply, 'missing_correlation_id');
   if (!reply.body.json) return poison(deps, reply, 'invalid_json');
-  const parsed = parseReply(reply.body.value);
+  // A body without Relay's envelope is a plain reply: the job's result.
+  const parsed = replyOfBody(reply.body.value);
   if (!parsed) return poison(deps, reply, 'invalid_reply');
   const event = eventOfReply(parsed);
 

@@ -12,6 +12,8 @@ describe('configuration from the environment', () => {
     const config = loadConfig({});
     expect(config.brokers).to.equal(undefined);
     expect(config.port).to.equal(3000);
+    expect(config.replyQueueType).to.equal('classic');
+    expect(loadConfig({ REPLY_QUEUE_TYPE: 'quorum' }).replyQueueType).to.equal('quorum');
     expect(config.secret.length).to.be.at.least(32);
   });
 
@@ -42,6 +44,7 @@ describe('configuration from the environment', () => {
     fails({ ...brokers, WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY');
     fails({ ...brokers, HEARTBEAT_MS: '-5' }, 'HEARTBEAT_MS');
     fails({ ...brokers, LOG_LEVEL: 'loud' }, 'LOG_LEVEL');
+    fails({ ...brokers, REPLY_QUEUE_TYPE: 'stream' }, 'REPLY_QUEUE_TYPE');
     fails({ ...brokers, REDIS_TLS_REJECT_UNAUTHORIZED: 'no' }, 'REDIS_TLS_REJECT_UNAUTHORIZED');
     fails({ ...brokers, TRUST_PROXY: 'every$one' }, 'TRUST_PROXY');
     fails({ ...brokers, CORS_ORIGINS: 'https://a.example/path' }, 'CORS_ORIGINS');
@@ -92,6 +95,7 @@ describe('configuration from the environment', () => {
       CORS_ORIGINS: 'https://app.example.com',
       TRUST_PROXY: '2',
       LOG_LEVEL: 'debug',
+      REPLY_QUEUE_TYPE: 'quorum',
     };
     // The add-on names are fallbacks: they show only when the primary name is unset.
     const primaryOf: Record<string, string> = { CLOUDAMQP_URL: 'RABBITMQ_URL', REDIS_TLS_URL: 'REDIS_URL' };

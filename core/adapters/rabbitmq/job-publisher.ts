@@ -1,26 +1,34 @@
 import type { Connection, Publisher } from 'rabbitmq-client';
 import type { Closable, HealthCheck, JobPublisher, OutboundJob } from '../../ports/index.js';
-import { ATTEMPT_HEADER, JOBS_EXCHANGE, REPLY_QUEUE } from './topology.js';
+import { type ResolvedRoute, routeOf } from './routes.js';
+import { ATTEMPT_HEADER, REPLY_QUEUE } from './topology.js';
 
 export class BrokerUnavailableError extends Error {}
 
-/** Publishes jobs persistently with publisher confirms; gives up fast rather than hold an HTTP request. */
+/**
+ * Publishes jobs persistently with publisher confirms, each to its type's route; gives up fast
+ * rather than hold an HTTP request.
+ */
 export class RabbitJobPublisher implements JobPublisher, HealthCheck, Closable {
   private readonly publisher: Publisher;
+  private readonly routes: ReadonlyMap<string, ResolvedRoute>;
 
   constructor(
     private readonly connection: Connection,
     private readonly timeoutMs: number,
+    routes: ResolvedRoute[],
   ) {
     this.publisher = connection.createPublisher({ confirm: true, maxAttempts: 1 });
+    this.routes = new Map(routes.map((r) => [r.jobType, r]));
   }
 
   async publish(job: OutboundJob): Promise<void> {
     if (!this.connection.ready) throw new BrokerUnavailableError('RabbitMQ is not connected');
+    const route = this.routes.get(job.type) ?? routeOf({ name: job.type });
     const sent = this.publisher.send(
       {
-        exchange: JOBS_EXCHANGE,
-        routingKey: job.type,
+        exchange: route.exchange,
+        routingKey: route.routingKey,
         durable: true,
         mandatory: true,
         correlationId: job.jobId,

@@ -3,17 +3,18 @@ import { type InboundJob, type JobSource, type Settlement, settle } from '../../
 import { decodeBody } from './body.js';
 import { copyOf, sendToDeadLetters } from './dead-letters.js';
 import { allRetryDelays, pickDelay, RETRY_DELAY_HEADER, RETRY_EXCHANGE, retryBinding, retryExchange, retryQueue } from './retry-queues.js';
-import { ATTEMPT_HEADER, JOBS_EXCHANGE, jobQueue, jobsExchange, workQueue } from './topology.js';
+import { type ResolvedRoute, retryRoutingKey } from './routes.js';
+import { ATTEMPT_HEADER, JOBS_EXCHANGE, jobsExchange } from './topology.js';
 
 export interface JobSourceOptions {
-  jobTypes: string[];
+  /** The routes of the job types this worker runs; their queues exist already (declareTopology). */
+  routes: ResolvedRoute[];
   concurrency: number;
-  deliveryLimit: number;
   retryBaseMs: number;
   maxAttempts: number;
 }
 
-/** Consumes every job type's queue with manual acks; a job is settled only when the worker says so. */
+/** Consumes the queue of every job type's route with manual acks; a job is settled only when the worker says so. */
 export class RabbitJobSource implements JobSource {
   /** Channel trouble (a broker restart) is reported here; the consumer recovers by itself. */
   onError: (err: unknown) => void = () => {};
@@ -37,20 +38,22 @@ export class RabbitJobSource implements JobSource {
   }
 
   async start(handle: (job: InboundJob) => Promise<Settlement>): Promise<void> {
-    const { concurrency, deliveryLimit } = this.options;
-    this.consumers = this.options.jobTypes.map((type) => {
-      const queue = jobQueue(type);
+    const { concurrency } = this.options;
+    this.consumers = this.options.routes.map((route) => {
+      const { queue } = route;
       const consumer = this.connection.createConsumer(
         {
           queue,
-          queueOptions: workQueue(queue, deliveryLimit),
+          // Only checked: declared at start, as it is if another program declared it first.
+          queueOptions: { passive: true },
           exchanges: [jobsExchange],
-          queueBindings: [{ queue, exchange: JOBS_EXCHANGE, routingKey: type }],
+          // Where retried jobs come back from the delay queues (for a route on relay.jobs, its own binding).
+          queueBindings: [{ queue, exchange: JOBS_EXCHANGE, routingKey: retryRoutingKey(route) }],
           qos: { prefetchCount: concurrency },
           concurrency,
           requeue: false,
         },
-        async (msg) => this.settle(msg, await handle(toInboundJob(msg)), queue),
+        async (msg) => this.settle(msg, await handle(toInboundJob(msg, route)), route),
       );
       consumer.on('error', (err) => this.onError(err));
       return consumer;
@@ -58,26 +61,26 @@ export class RabbitJobSource implements JobSource {
     await Promise.all(this.consumers.map((c) => new Promise<void>((resolve) => c.once('ready', () => resolve()))));
   }
 
-  private settle(msg: AsyncMessage, settlement: Settlement, queue: string): Promise<ConsumerStatus> {
+  private settle(msg: AsyncMessage, settlement: Settlement, route: ResolvedRoute): Promise<ConsumerStatus> {
     return settle<Promise<ConsumerStatus>>(settlement, {
       ack: async () => ConsumerStatus.ACK,
       requeue: async () => ConsumerStatus.REQUEUE,
       deadLetter: async (reason) => {
-        await sendToDeadLetters(this.deadLetters, msg, reason, queue);
+        await sendToDeadLetters(this.deadLetters, msg, reason, route.queue);
         return ConsumerStatus.ACK;
       },
       retry: async (attempt) => {
-        await this.scheduleRetry(msg, attempt);
+        await this.scheduleRetry(msg, attempt, retryRoutingKey(route));
         return ConsumerStatus.ACK;
       },
     });
   }
 
   /** The copy waits in a delay queue, then dead-letters back to its job queue; the original is acked after. */
-  private async scheduleRetry(msg: AsyncMessage, attempt: number): Promise<void> {
+  private async scheduleRetry(msg: AsyncMessage, attempt: number, routingKey: string): Promise<void> {
     const delay = pickDelay(this.options.retryBaseMs, attempt);
     await this.retries.send(
-      copyOf(msg, RETRY_EXCHANGE, msg.routingKey, {
+      copyOf(msg, RETRY_EXCHANGE, routingKey, {
         ...stripDeathHeaders(msg.headers),
         [ATTEMPT_HEADER]: attempt,
         [RETRY_DELAY_HEADER]: String(delay),
@@ -93,11 +96,11 @@ export class RabbitJobSource implements JobSource {
   }
 }
 
-function toInboundJob(msg: AsyncMessage): InboundJob {
+function toInboundJob(msg: AsyncMessage, route: ResolvedRoute): InboundJob {
   const attempt = Number(msg.headers?.[ATTEMPT_HEADER] ?? 1);
   return {
     jobId: msg.correlationId || undefined,
-    type: msg.type || msg.routingKey || undefined,
+    type: msg.type || route.jobType,
     replyTo: msg.replyTo || undefined,
     attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
     body: decodeBody(msg.body, msg.contentType),

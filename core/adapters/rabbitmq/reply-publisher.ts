@@ -1,18 +1,17 @@
 import type { Connection, Publisher } from 'rabbitmq-client';
 import type { Closable, ReplyPublisher } from '../../ports/index.js';
 import type { Reply } from '../../protocol/index.js';
-import { REPLY_QUEUE, workQueue } from './topology.js';
 
-/** Sends a job's events to its `reply_to` queue, persistent and confirmed, in order. */
+/**
+ * Sends a job's events to its `reply_to` queue, persistent and confirmed, in order. The queue is
+ * not declared here: `front_queue` is made sure of at start (declareTopology), as it is, whoever
+ * declared it.
+ */
 export class RabbitReplyPublisher implements ReplyPublisher, Closable {
   private readonly publisher: Publisher;
 
-  constructor(connection: Connection, deliveryLimit: number) {
-    this.publisher = connection.createPublisher({
-      confirm: true,
-      maxAttempts: 3,
-      queues: [workQueue(REPLY_QUEUE, deliveryLimit)],
-    });
+  constructor(connection: Connection) {
+    this.publisher = connection.createPublisher({ confirm: true, maxAttempts: 3 });
   }
 
   async publish(jobId: string, replyTo: string, reply: Reply): Promise<void> {

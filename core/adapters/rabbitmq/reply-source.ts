@@ -2,7 +2,7 @@ import { type AsyncMessage, type Connection, type Consumer, ConsumerStatus, type
 import { type InboundReply, type ReplySource, type Settlement, settle } from '../../ports/index.js';
 import { decodeBody } from './body.js';
 import { sendToDeadLetters } from './dead-letters.js';
-import { REPLY_QUEUE, workQueue } from './topology.js';
+import { REPLY_QUEUE } from './topology.js';
 
 /** One competing consumer of `front_queue` per web process. */
 export class RabbitReplySource implements ReplySource {
@@ -13,20 +13,23 @@ export class RabbitReplySource implements ReplySource {
 
   constructor(
     private readonly connection: Connection,
-    private readonly options: { prefetch: number; deliveryLimit: number },
+    private readonly options: { prefetch: number },
   ) {
     this.deadLetters = connection.createPublisher({ confirm: true, maxAttempts: 3 });
   }
 
   async start(handle: (reply: InboundReply) => Promise<Settlement>): Promise<void> {
-    const { prefetch, deliveryLimit } = this.options;
+    const { prefetch } = this.options;
     const consumer = this.connection.createConsumer(
       {
         queue: REPLY_QUEUE,
-        queueOptions: workQueue(REPLY_QUEUE, deliveryLimit),
+        // Declared at start (declareTopology) by whichever program came first; here only checked, never redeclared.
+        queueOptions: { passive: true },
         qos: { prefetchCount: prefetch },
         concurrency: prefetch,
-        requeue: false,
+        // A reply whose handling threw (its dead-lettering could not be confirmed) goes back to the
+        // queue: a classic front_queue has no dead-letter exchange, and a nack would drop it.
+        requeue: true,
       },
       async (msg) => this.settle(msg, await handle(toInboundReply(msg))),
     );

@@ -1,5 +1,7 @@
 import type { Connection } from 'rabbitmq-client';
 import { DEFAULT_REPLY_QUEUE } from '../../protocol/index.js';
+import { declareExchangeIfAbsent, declareQueueIfAbsent, type QueueSpec } from './declare-if-absent.js';
+import type { ResolvedRoute } from './routes.js';
 
 /** The fixed AMQP names of the design. Tests isolate themselves by vhost, never by renaming. */
 export const JOBS_EXCHANGE = 'relay.jobs';
@@ -34,15 +36,43 @@ export const jobsExchange = { exchange: JOBS_EXCHANGE, type: 'topic', durable: t
 export const deadExchange = { exchange: DEAD_EXCHANGE, type: 'fanout', durable: true };
 export const deadQueue = { queue: DEAD_QUEUE, durable: true, arguments: { 'x-queue-type': 'quorum' as const } };
 
-/** Everything every process expects to exist, declared idempotently. */
-export async function declareTopology(connection: Connection, jobTypes: string[], deliveryLimit: number): Promise<void> {
-  await connection.exchangeDeclare(deadExchange);
-  await connection.queueDeclare(deadQueue);
+export type ReplyQueueType = 'classic' | 'quorum';
+
+/**
+ * `front_queue`. Classic (the default): a plain durable queue without arguments, exactly what a
+ * program that answers jobs (a plain AMQP RPC server) declares itself, so both can declare it in
+ * either order. Quorum: replicated on a cluster and with a delivery limit, but such a program's
+ * own declaration of it then fails.
+ */
+export function replyQueue(type: ReplyQueueType, deliveryLimit: number): QueueSpec {
+  return type === 'quorum' ? workQueue(REPLY_QUEUE, deliveryLimit) : { queue: REPLY_QUEUE, durable: true };
+}
+
+export interface TopologyOptions {
+  routes: ResolvedRoute[];
+  deliveryLimit: number;
+  replyQueueType: ReplyQueueType;
+}
+
+/**
+ * Everything a web or worker process expects to exist, made sure of at start. Each exchange and
+ * queue is declared only when it does not exist yet (see declare-if-absent.ts), so ones another
+ * program declared first are used as they are; bindings are added, which changes no one's.
+ */
+export async function declareTopology(connection: Connection, options: TopologyOptions): Promise<void> {
+  await declareExchangeIfAbsent(connection, deadExchange);
+  await declareQueueIfAbsent(connection, deadQueue);
   await connection.queueBind({ queue: DEAD_QUEUE, exchange: DEAD_EXCHANGE, routingKey: '#' });
-  await connection.exchangeDeclare(jobsExchange);
-  for (const type of jobTypes) {
-    await connection.queueDeclare(workQueue(jobQueue(type), deliveryLimit));
-    await connection.queueBind({ queue: jobQueue(type), exchange: JOBS_EXCHANGE, routingKey: type });
-  }
-  await connection.queueDeclare(workQueue(REPLY_QUEUE, deliveryLimit));
+  await declareExchangeIfAbsent(connection, jobsExchange);
+  for (const route of options.routes) await declareRoute(connection, route, options.deliveryLimit);
+  await declareQueueIfAbsent(connection, replyQueue(options.replyQueueType, options.deliveryLimit));
+}
+
+/** A route's exchange (of the route's type), its queue (Relay's arguments only on Relay's own) and the binding between them. */
+async function declareRoute(connection: Connection, route: ResolvedRoute, deliveryLimit: number): Promise<void> {
+  await declareQueueIfAbsent(connection, route.ownQueue ? workQueue(route.queue, deliveryLimit) : { queue: route.queue, durable: true });
+  // The default exchange ('') routes by queue name by itself and cannot be declared or bound.
+  if (route.exchange === '') return;
+  await declareExchangeIfAbsent(connection, { exchange: route.exchange, type: route.exchangeType, durable: true });
+  await connection.queueBind({ queue: route.queue, exchange: route.exchange, routingKey: route.routingKey });
 }
