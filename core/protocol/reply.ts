@@ -34,9 +34,9 @@ export function parseReply(value: unknown): Reply | undefined {
 }
 
 /**
- * A plain reply's event id: the first of attempt 1. It follows `queued` (0-1), it is final, and a
- * second plain reply for the same job (a redelivery, or the job run twice) repeats it and is
- * dropped as a duplicate, so the first one is the result.
+ * A plain reply's event id: the first of attempt 1, so it follows `queued` (0-1) at once. It is
+ * final: a second plain reply for the same job (a redelivery, or the job run twice) comes after
+ * the final event and is dropped, so the first one is the result.
  */
 export const PLAIN_REPLY_ID = eventIdOf(1, 1);
 
