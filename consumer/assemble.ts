@@ -6,7 +6,7 @@ import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.
 import { routesOf } from '../core/adapters/rabbitmq/routes.js';
 import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
-import { RedisJobFinishedCheck } from '../core/adapters/redis/job-finished-check.js';
+import { RedisJobAdmission } from '../core/adapters/redis/job-admission.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
 import type { Config } from '../core/config.js';
@@ -51,7 +51,7 @@ export async function assembleWorker(
     jobTypes: types,
     source,
     replies,
-    finished: new RedisJobFinishedCheck(redis, keys),
+    admission: new RedisJobAdmission(redis, keys),
     stops: new RedisStopSignal(redis, subscriber, keys),
     logger,
     maxAttempts: config.maxAttempts,

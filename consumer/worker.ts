@@ -1,14 +1,14 @@
 import { JobError, type JobType } from '../core/jobs/index.js';
 import type { Logger } from '../core/logger.js';
-import type { InboundJob, JobFinishedCheck, JobSource, ReplyPublisher, Settlement, StopSignal } from '../core/ports/index.js';
+import type { InboundJob, JobAdmission, JobSource, ReplyPublisher, Settlement, StopSignal } from '../core/ports/index.js';
 import { DEFAULT_REPLY_QUEUE, type EventData, type EventName, makeReply } from '../core/protocol/index.js';
 
 export interface WorkerDeps {
   jobTypes: ReadonlyMap<string, JobType>;
   source: JobSource;
   replies: ReplyPublisher;
-  /** Jobs that ended elsewhere (cancelled, timed out) are not run. */
-  finished: JobFinishedCheck;
+  /** Jobs that ended elsewhere (cancelled, timed out) or were withdrawn are not run. */
+  admission: JobAdmission;
   /** Running jobs that end elsewhere are aborted. */
   stops: StopSignal;
   logger: Logger;
@@ -65,8 +65,9 @@ export class Worker {
 
     const jobId = job.jobId;
     const log = logger.child({ request_id: jobId, type: type.name, attempt: job.attempt });
-    if (await this.deps.finished.isFinished(jobId).catch(() => false)) {
-      log.info('job already finished (cancelled or timed out); skipped');
+    // With the store unreachable the job runs: its replies wait in the reply queue meanwhile.
+    if (!(await this.deps.admission.admit(jobId).catch(() => true))) {
+      log.info('job already finished (cancelled or timed out) or withdrawn; skipped');
       return { kind: 'ack' };
     }
 

@@ -35,7 +35,7 @@ export async function assembleEmbedded(
     jobTypes,
     source: jobs,
     replies,
-    finished: store,
+    admission: store,
     stops,
     logger,
     maxAttempts: config.maxAttempts,

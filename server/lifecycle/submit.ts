@@ -39,7 +39,9 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /**
  * Accepts a job: validates its input, honours the Idempotency-Key, writes the record and the
  * first event, schedules the deadline, publishes, and undoes what it did if the publish fails.
- * Accepted means the broker confirmed the job.
+ * Accepted means the broker confirmed the job, or a worker already took it. A publish that fails
+ * or is not confirmed in time withdraws the job, so one answered `503` never runs (a worker that
+ * gets it anyway skips it); unless a worker took it first, and then it is accepted after all.
  */
 export async function submitJob(deps: SubmitDeps, submission: Submission): Promise<SubmitOutcome> {
   const { type, idempotencyKey } = submission;
@@ -74,12 +76,22 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
   try {
     await deps.publisher.publish({ jobId, type: type.name, input: parsed.data });
   } catch (err) {
-    log.warn({ err }, 'job not published');
     deps.metrics.publishFailures.inc();
-    await deps.store.remove(jobId).catch((removeErr) => log.warn({ err: removeErr }, 'job record not removed'));
-    await deps.deadlines.cancel(jobId).catch(() => undefined);
-    await release().catch(() => undefined);
-    return { kind: 'unavailable', what: 'queue' };
+    const withdrawn = await deps.store.withdraw(jobId).catch((withdrawErr) => {
+      log.warn({ err: withdrawErr }, 'job not withdrawn');
+      return 'unknown' as const;
+    });
+    if (withdrawn === 'taken') {
+      log.warn({ err }, 'publish not confirmed, but a worker has taken the job: accepted');
+    } else {
+      log.warn({ err }, 'job not published');
+      if (withdrawn === 'withdrawn') {
+        await deps.deadlines.cancel(jobId).catch(() => undefined);
+        await release().catch(() => undefined);
+      }
+      // Not known to be withdrawn: the key stays claimed, so a retry with it settles this job first.
+      return { kind: 'unavailable', what: 'queue' };
+    }
   }
   if (idempotencyKey !== undefined) {
     await deps.idempotency.markPublished(type.name, idempotencyKey, jobId).catch((err) => log.warn({ err }, 'idempotency key not marked'));
@@ -99,7 +111,10 @@ function validationDetails(error: z.ZodError): Record<string, string[]> {
 
 /**
  * Claims an Idempotency-Key for a new request. A key already held with the same body answers
- * with that job once it is on the queue (waiting for a racing first request to get there).
+ * with that job once it is on the queue (waiting for a racing first request to get there). A
+ * claim left pending (its request died, or was answered 503 without knowing whether its job was
+ * withdrawn) is settled first: its job is withdrawn and the key taken over, or, if a worker took
+ * that job, the key answers with it.
  */
 async function claimIdempotencyKey(
   deps: SubmitDeps,
@@ -114,6 +129,14 @@ async function claimIdempotencyKey(
     if (claim.kind === 'claimed') return 'claimed';
     if (claim.fingerprint !== print) return 'reused';
     if (claim.published) return { jobId: claim.jobId };
+    if (claim.stale) {
+      if ((await deps.store.withdraw(claim.jobId)) === 'taken') {
+        await deps.idempotency.markPublished(type, key, claim.jobId);
+        return { jobId: claim.jobId };
+      }
+      if (await deps.idempotency.takeOver(type, key, claim.jobId, print, jobId)) return 'claimed';
+      continue;
+    }
     if (Date.now() > deadline) return 'unavailable';
     await delay(25);
   }

@@ -103,13 +103,13 @@ for (const [kind, make] of kinds) {
       await sut.feed.unsubscribe(watched);
     });
 
-    it('removes a record and its log', async () => {
+    it('withdraws a job no worker took: its record and its log are gone', async () => {
       const id = crypto.randomUUID();
       await sut.store.create(id, 'echo', new Date());
       await sut.store.append(id, ev('1-1', 'status', { status: 'processing', attempt: 1 }), new Date());
       expect((await sut.store.read(id, undefined)).events).to.have.length(2);
       expect(await sut.logStored(id)).to.equal(true);
-      await sut.store.remove(id);
+      expect(await sut.store.withdraw(id)).to.equal('withdrawn');
       expect(await sut.store.get(id)).to.equal(undefined);
       expect(await sut.logStored(id), 'the log is gone too').to.equal(false);
       expect(await sut.store.read(id, undefined)).to.deep.equal({ record: undefined, events: [] });

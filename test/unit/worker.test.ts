@@ -25,7 +25,7 @@ function setup(maxAttempts = 1) {
     jobTypes: types,
     source: jobs,
     replies,
-    finished: { isFinished: async () => false },
+    admission: { admit: async () => true },
     stops: { send: async () => {}, onStop: () => {} },
     logger: createLogger('test', 'silent'),
     maxAttempts,

@@ -20,12 +20,26 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const id = `${type}:${key}`;
     const now = Date.now();
     const existing = this.claims.get(id);
-    const stale = existing && !existing.published && now - existing.claimedAt > this.staleAfterMs;
-    if (existing && existing.expiresAt > now && !stale) {
-      return { kind: 'existing', fingerprint: existing.fingerprint, jobId: existing.jobId, published: existing.published };
+    if (existing && existing.expiresAt > now) {
+      const { fingerprint: held, jobId: heldId, published } = existing;
+      return {
+        kind: 'existing',
+        fingerprint: held,
+        jobId: heldId,
+        published,
+        stale: !published && now - existing.claimedAt > this.staleAfterMs,
+      };
     }
-    this.claims.set(id, { fingerprint, jobId, published: false, claimedAt: now, expiresAt: now + this.ttlSeconds * 1000 });
+    this.set(id, fingerprint, jobId);
     return { kind: 'claimed' };
+  }
+
+  async takeOver(type: string, key: string, fromJobId: string, fingerprint: string, jobId: string): Promise<boolean> {
+    const id = `${type}:${key}`;
+    const current = this.claims.get(id);
+    if (current && (current.jobId !== fromJobId || current.published)) return false;
+    this.set(id, fingerprint, jobId);
+    return true;
   }
 
   async markPublished(type: string, key: string, jobId: string): Promise<void> {
@@ -35,5 +49,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 
   async release(type: string, key: string, jobId: string): Promise<void> {
     if (this.claims.get(`${type}:${key}`)?.jobId === jobId) this.claims.delete(`${type}:${key}`);
+  }
+
+  private set(id: string, fingerprint: string, jobId: string): void {
+    const now = Date.now();
+    this.claims.set(id, { fingerprint, jobId, published: false, claimedAt: now, expiresAt: now + this.ttlSeconds * 1000 });
   }
 }

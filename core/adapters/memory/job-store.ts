@@ -1,5 +1,5 @@
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
-import type { AppendOutcome, JobFinishedCheck, JobStore } from '../../ports/index.js';
+import type { AppendOutcome, JobAdmission, JobStore, WithdrawOutcome } from '../../ports/index.js';
 import {
   compareEventIds,
   eventIdOf,
@@ -19,7 +19,7 @@ interface Entry {
 }
 
 /** The embedded mode's job records and event logs, with the same rules as the Redis script. */
-export class MemoryJobStore implements JobStore, JobFinishedCheck {
+export class MemoryJobStore implements JobStore, JobAdmission {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
@@ -37,8 +37,10 @@ export class MemoryJobStore implements JobStore, JobFinishedCheck {
     });
   }
 
-  async remove(jobId: string): Promise<void> {
+  async withdraw(jobId: string): Promise<WithdrawOutcome> {
+    if (this.entries.get(jobId)?.fields.taken === '1') return 'taken';
     this.entries.delete(jobId);
+    return 'withdrawn';
   }
 
   async append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
@@ -76,9 +78,11 @@ export class MemoryJobStore implements JobStore, JobFinishedCheck {
     return { record: recordFromFields(jobId, entry.fields), events };
   }
 
-  async isFinished(jobId: string): Promise<boolean> {
+  async admit(jobId: string): Promise<boolean> {
     const entry = this.live(jobId);
-    return !entry || entry.fields.final === '1';
+    if (!entry || entry.fields.final === '1') return false;
+    entry.fields.taken = '1';
+    return true;
   }
 
   private live(jobId: string): Entry | undefined {

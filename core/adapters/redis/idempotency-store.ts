@@ -4,11 +4,15 @@ import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
 type RedisWithScripts = Redis & {
-  relayClaimKey(key: string, value: string, ttl: number, now: number, staleMs: number): Promise<string | null>;
+  relayClaimKey(key: string, value: string, ttl: number): Promise<string | null>;
+  relayTakeOverKey(key: string, fromJobId: string, value: string, ttl: number): Promise<number>;
   relayMarkPublished(key: string, jobId: string): Promise<number>;
 };
 
-/** `Idempotency-Key` records in Redis, one key per job type and client key. */
+/**
+ * `Idempotency-Key` records in Redis, one key per job type and client key. The value is
+ * `<fingerprint> <request_id> <pending|published> <claimed at ms>`.
+ */
 export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly redis: RedisWithScripts;
 
@@ -16,10 +20,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     redis: Redis,
     private readonly keys: RedisKeys,
     private readonly ttlSeconds: number,
-    /** A pending claim older than this belonged to a request that died before publishing. */
+    /** A pending claim older than this belonged to a request that died or was answered 503. */
     private readonly staleAfterMs: number,
   ) {
     defineScript(redis, 'relayClaimKey', 'claim-idempotency-key', 1);
+    defineScript(redis, 'relayTakeOverKey', 'take-over-idempotency-key', 1);
     defineScript(redis, 'relayMarkPublished', 'mark-idempotency-key-published', 1);
     this.redis = redis as RedisWithScripts;
   }
@@ -30,12 +35,16 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       this.keys.idempotency(type, key),
       `${fingerprint} ${jobId} pending ${now}`,
       this.ttlSeconds,
-      now,
-      this.staleAfterMs,
     );
     if (existing === null) return { kind: 'claimed' };
-    const [held = '', heldId = '', state] = existing.split(' ');
-    return { kind: 'existing', fingerprint: held, jobId: heldId, published: state === 'published' };
+    const [held = '', heldId = '', state, at = '0'] = existing.split(' ');
+    const published = state === 'published';
+    return { kind: 'existing', fingerprint: held, jobId: heldId, published, stale: !published && now - Number(at) > this.staleAfterMs };
+  }
+
+  async takeOver(type: string, key: string, fromJobId: string, fingerprint: string, jobId: string): Promise<boolean> {
+    const value = `${fingerprint} ${jobId} pending ${Date.now()}`;
+    return (await this.redis.relayTakeOverKey(this.keys.idempotency(type, key), fromJobId, value, this.ttlSeconds)) === 1;
   }
 
   async markPublished(type: string, key: string, jobId: string): Promise<void> {

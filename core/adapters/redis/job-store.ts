@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
-import type { AppendOutcome, HealthCheck, JobStore } from '../../ports/index.js';
+import type { AppendOutcome, HealthCheck, JobStore, WithdrawOutcome } from '../../ports/index.js';
 import type { EventName, JobEvent } from '../../protocol/index.js';
 import { isFinalEvent, QUEUED_EVENT } from '../../protocol/index.js';
 import type { RedisKeys } from './keys.js';
@@ -10,6 +10,7 @@ type RedisWithScripts = Redis & {
   relayCreateJob(job: string, log: string, ...args: string[]): Promise<number>;
   relayReadLog(job: string, log: string, start: string): Promise<[string[], [string, string[]][]]>;
   relayAppendEvent(job: string, log: string, channel: string, ...args: string[]): Promise<AppendOutcome>;
+  relayWithdrawJob(job: string, log: string): Promise<WithdrawOutcome>;
 };
 
 /** Job records as hashes and event logs as Redis Streams whose entry ids are the event ids. */
@@ -24,6 +25,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
     defineScript(redis, 'relayAppendEvent', 'append-event', 3);
     defineScript(redis, 'relayCreateJob', 'create-job', 2);
     defineScript(redis, 'relayReadLog', 'read-log', 2);
+    defineScript(redis, 'relayWithdrawJob', 'withdraw-job', 2);
     this.redis = redis as RedisWithScripts;
   }
 
@@ -40,8 +42,8 @@ export class RedisJobStore implements JobStore, HealthCheck {
     );
   }
 
-  async remove(jobId: string): Promise<void> {
-    await this.redis.del(this.keys.job(jobId), this.keys.log(jobId));
+  withdraw(jobId: string): Promise<WithdrawOutcome> {
+    return this.redis.relayWithdrawJob(this.keys.job(jobId), this.keys.log(jobId));
   }
 
   async append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
