@@ -100,7 +100,7 @@ describe('a retry that collides with a redelivery (real brokers, worker processe
     const healthy = await startTransientWorker({ ...env, TRANSIENT_MODE: 'succeed' });
     workers.push(healthy);
     const { events, ended } = await streamed;
-    expect(ended).to.equal('closed-by-server');
+    expect(ended).to.equal('refused');
     const summary = events.map((e) => `${e.id} ${e.event} ${JSON.stringify(e.data)}`);
     expect(finals(events), summary.join('\n')).to.have.length(1);
     expect(finals(events)[0]!.event, summary.join('\n')).to.equal('result');

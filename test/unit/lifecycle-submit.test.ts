@@ -164,6 +164,7 @@ describe('submit use case', () => {
       claim: async () => {
         throw new Error('down');
       },
+      takeOver: async () => false,
       markPublished: async () => {},
       release: async () => {},
     };
