@@ -4,7 +4,7 @@ import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
 import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.js';
 import { routesOf } from '../core/adapters/rabbitmq/routes.js';
-import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
+import { keepTopologyDeclared } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
 import { RedisJobAdmission } from '../core/adapters/redis/job-admission.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
@@ -34,7 +34,9 @@ export async function assembleWorker(
 
   const jobTypes = [...types.keys()];
   const routes = routesOf(types.values());
-  await declareTopology(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType });
+  await keepTopologyDeclared(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType }, (err) =>
+    logger.warn({ err }, 'RabbitMQ exchanges and queues could not be declared again after a reconnection'),
+  );
   const replies = new RabbitReplyPublisher(rabbit);
   const source = new RabbitJobSource(rabbit, {
     routes,

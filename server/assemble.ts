@@ -8,7 +8,7 @@ import { RabbitJobPublisher } from '../core/adapters/rabbitmq/job-publisher.js';
 import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
 import { RabbitReplySource } from '../core/adapters/rabbitmq/reply-source.js';
 import { routesOf } from '../core/adapters/rabbitmq/routes.js';
-import { declareTopology } from '../core/adapters/rabbitmq/topology.js';
+import { keepTopologyDeclared } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis } from '../core/adapters/redis/connection.js';
 import { RedisDeadlines } from '../core/adapters/redis/deadlines.js';
 import { RedisEventFeed } from '../core/adapters/redis/event-feed.js';
@@ -51,7 +51,9 @@ export async function assembleDistributedWeb(
 
   // Every declared type's route, whoever runs it: a job submitted before its worker starts waits in its queue.
   const routes = routesOf(jobTypes.values());
-  await declareTopology(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType });
+  await keepTopologyDeclared(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType }, (err) =>
+    logger.warn({ err }, 'RabbitMQ exchanges and queues could not be declared again after a reconnection'),
+  );
   const keys = new RedisKeys(config.redisPrefix);
   const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
   const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, routes);

@@ -10,7 +10,7 @@ import { AMQPChannelError, Connection } from 'rabbitmq-client';
 import { z } from 'zod';
 import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
 import { defineJobType } from '../../core/jobs/job-type.js';
-import { createVhost, deleteRedisPrefix, type TestVhost, testRedisPrefix } from '../helpers/brokers.js';
+import { createVhost, deleteRedisPrefix, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { finals, follow, submit } from '../helpers/client.js';
 import { type RelayOnVhost, startRelayOnVhost } from '../helpers/relay-on-vhost.js';
 
@@ -136,6 +136,25 @@ describe('routes per job type and declarations next to other programs', function
       await rabbit.queueDeclare({ queue: 'front_queue', durable: true });
     });
     expect(outcome).to.equal('ok');
+  });
+
+  it("a broker that lost Relay's queues while it ran: after the reconnection they are declared again and jobs flow", async () => {
+    const { base } = await start(JOB_TYPES);
+    const echo = async (payload: string) =>
+      finals((await follow(`${base}${(await submit(base, 'echo', { payload })).events_url}`, { timeoutMs: 5_000 })).events);
+    expect((await echo('before')).map((e) => e.data)).to.deep.equal(['before']);
+    for (const queue of ['relay.jobs.echo', 'front_queue']) await run('rabbitmqctl', ['-q', 'delete_queue', '-p', vhost.name, queue]);
+    await run('rabbitmqctl', ['-q', 'close_all_connections', '-p', vhost.name, 'the broker lost its definitions']);
+    const after = await waitFor(
+      async () => {
+        const data = (await echo('after')).map((e) => e.data);
+        return data.length > 0 ? data : undefined;
+      },
+      30_000,
+      'a job to go through again',
+    );
+    expect(after).to.deep.equal(['after']);
+    expect(Object.keys(await queuesOf(vhost.name))).to.include.members(['relay.jobs.echo', 'front_queue']);
   });
 
   it('another program first, with other arguments: Relay starts, uses them as they are and runs jobs', async () => {

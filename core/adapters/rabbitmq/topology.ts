@@ -68,6 +68,22 @@ export async function declareTopology(connection: Connection, options: TopologyO
   await declareQueueIfAbsent(connection, replyQueue(options.replyQueueType, options.deliveryLimit));
 }
 
+/**
+ * Declares the topology now and again after every reconnection. Consumers only check that their
+ * queue exists, so a broker that lost its definitions (a node restarted without its data) would
+ * otherwise leave them retrying forever; with this they find their queues again.
+ */
+export async function keepTopologyDeclared(
+  connection: Connection,
+  options: TopologyOptions,
+  onError: (err: unknown) => void,
+): Promise<void> {
+  await declareTopology(connection, options);
+  connection.on('connection', () => {
+    declareTopology(connection, options).catch(onError);
+  });
+}
+
 /** A route's exchange (of the route's type), its queue (Relay's arguments only on Relay's own) and the binding between them. */
 async function declareRoute(connection: Connection, route: ResolvedRoute, deliveryLimit: number): Promise<void> {
   await declareQueueIfAbsent(connection, route.ownQueue ? workQueue(route.queue, deliveryLimit) : { queue: route.queue, durable: true });
