@@ -10,7 +10,7 @@ import { RedisJobAdmission } from '../core/adapters/redis/job-admission.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
 import type { Config } from '../core/config.js';
-import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
+import { type JobType, loadJobTypes } from '../core/jobs/index.js';
 import { type Logger, safeUrl } from '../core/logger.js';
 import { WorkerMetrics } from './metrics.js';
 import { Worker } from './worker.js';
@@ -18,8 +18,10 @@ import { Worker } from './worker.js';
 export async function assembleWorker(
   config: Config,
   logger: Logger,
-  types: ReadonlyMap<string, JobType> = JOB_TYPES,
+  /** The job types of config.jobsDir when not given. */
+  given?: ReadonlyMap<string, JobType>,
 ): Promise<{ stop(): Promise<void> }> {
+  const declared = given ?? (await loadJobTypes(config.jobsDir));
   const { rabbitmqUrl, redisUrl } = config.brokers!;
   logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl), concurrency: config.workerConcurrency }, 'connecting');
   const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-worker', heartbeatSeconds: config.amqpHeartbeatSeconds });
@@ -32,6 +34,9 @@ export async function assembleWorker(
   });
   redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
 
+  // Types without a handler are run by workers outside Relay: their queues are left to them.
+  const types = new Map([...declared].filter(([, type]) => type.handler));
+  const leftToOthers = [...declared.keys()].filter((name) => !types.has(name));
   const jobTypes = [...types.keys()];
   const routes = routesOf(types.values());
   await keepTopologyDeclared(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType }, (err) =>
@@ -42,7 +47,8 @@ export async function assembleWorker(
     routes,
     concurrency: config.workerConcurrency,
     retryBaseMs: config.retryBaseMs,
-    maxAttempts: config.maxAttempts,
+    // Enough delay queues for the type that retries most.
+    maxAttempts: Math.max(config.maxAttempts, ...[...types.values()].map((t) => t.maxAttempts ?? 0)),
   });
   source.onError = (err) => logger.warn({ err }, 'job consumer interrupted; it recovers by itself');
   const keys = new RedisKeys(config.redisPrefix);
@@ -61,7 +67,14 @@ export async function assembleWorker(
   });
   await worker.start();
   const metricsServer = config.metricsPort > 0 ? await metrics.serve(config.metricsPort) : undefined;
-  logger.info({ job_types: jobTypes, metrics_port: config.metricsPort || undefined }, 'relay worker consuming');
+  logger.info(
+    {
+      job_types: jobTypes,
+      left_to_other_workers: leftToOthers.length > 0 ? leftToOthers : undefined,
+      metrics_port: config.metricsPort || undefined,
+    },
+    'relay worker consuming',
+  );
   return {
     async stop() {
       metricsServer?.close();

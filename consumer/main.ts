@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from '../core/config.js';
+import { loadJobTypesOrExit } from '../core/jobs/load.js';
 import { createLogger } from '../core/logger.js';
 import { exitOnSignals, logStrayRejections } from '../core/shutdown.js';
 import { assembleWorker } from './assemble.js';
@@ -11,7 +12,8 @@ async function main(): Promise<void> {
     process.stderr.write('relay worker: RABBITMQ_URL and REDIS_URL are required (the embedded mode runs its worker inside `npm start`)\n');
     process.exit(78);
   }
-  const worker = await assembleWorker(config, logger);
+  const jobTypes = await loadJobTypesOrExit(config.jobsDir, 'relay worker');
+  const worker = await assembleWorker(config, logger, jobTypes);
   exitOnSignals(() => worker.stop(), config.workerShutdownGraceMs, logger);
 }
 

@@ -12,7 +12,7 @@ export interface WorkerDeps {
   /** Running jobs that end elsewhere are aborted. */
   stops: StopSignal;
   logger: Logger;
-  /** Attempts in all, the first included, before an unexpected failure is final. */
+  /** Attempts in all, the first included, before an unexpected failure is final (for types that set none). */
   maxAttempts: number;
   metrics?: { observe(type: string | undefined, settlement: Settlement, seconds: number): void };
 }
@@ -62,6 +62,9 @@ export class Worker {
     if (!job.body.json) return this.reject(job, 'invalid_json');
     const type = job.type ? jobTypes.get(job.type) : undefined;
     if (!type) return this.reject(job, 'unknown_job_type');
+    const handler = type.handler;
+    // Only the embedded mode hands over such jobs: a worker process does not consume their queues.
+    if (!handler) return this.reject(job, 'no_handler');
 
     const jobId = job.jobId;
     const log = logger.child({ request_id: jobId, type: type.name, attempt: job.attempt });
@@ -79,8 +82,8 @@ export class Worker {
     this.running.set(jobId, stopped);
 
     try {
-      const input = type.input.safeParse(job.body.value);
-      if (!input.success) {
+      const input = type.validate(job.body.value);
+      if (!input.ok) {
         await reply('failed', { code: 'invalid_input', message: 'The job input does not match its schema' });
         return { kind: 'dead-letter', reason: 'invalid_input' };
       }
@@ -90,11 +93,12 @@ export class Worker {
       processing.catch(() => undefined);
       let result: unknown;
       try {
-        result = await type.handle(input.data, {
+        result = await handler(input.value, {
           jobId,
           attempt: job.attempt,
           signal: AbortSignal.any([this.shutdown.signal, stopped.signal]),
           progress: (percent, message) => reply('progress', message === undefined ? { percent } : { percent, message }),
+          logger: log,
         });
       } catch (err) {
         if (stopped.signal.aborted) {
@@ -111,7 +115,7 @@ export class Worker {
           log.info({ code: err.code }, 'job failed');
           return { kind: 'ack' };
         }
-        return await this.afterUnexpectedError(err, job.attempt, reply, log);
+        return await this.afterUnexpectedError(err, job.attempt, type.maxAttempts ?? this.deps.maxAttempts, reply, log);
       }
       await Promise.all([processing, reply('result', result ?? null)]);
       log.debug('job succeeded');
@@ -125,15 +129,21 @@ export class Worker {
     }
   }
 
-  private async afterUnexpectedError(err: unknown, attempt: number, reply: SendReply, log: Logger): Promise<Settlement> {
+  private async afterUnexpectedError(
+    err: unknown,
+    attempt: number,
+    maxAttempts: number,
+    reply: SendReply,
+    log: Logger,
+  ): Promise<Settlement> {
     const reason = (err as Error)?.message ?? String(err);
-    if (attempt < this.deps.maxAttempts) {
+    if (attempt < maxAttempts) {
       log.warn({ err }, 'handler threw; retrying after a backoff');
       await reply('status', { status: 'retrying', attempt: attempt + 1 });
       return { kind: 'retry', attempt: attempt + 1 };
     }
     log.error({ err }, 'handler threw on its last attempt');
-    const code = this.deps.maxAttempts > 1 ? 'retries_exhausted' : 'internal_error';
+    const code = maxAttempts > 1 ? 'retries_exhausted' : 'internal_error';
     await reply('failed', {
       code,
       message: code === 'retries_exhausted' ? `The job failed ${attempt} times` : 'The job failed unexpectedly',

@@ -1,5 +1,8 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
+import { BUILT_IN_JOBS_DIR } from './jobs/built-in.js';
 
 /** A configuration problem that stops the process; the message names the variable. */
 export class ConfigError extends Error {}
@@ -60,6 +63,20 @@ const url = (protocols: string[]) =>
     });
 
 const text = () => z.string().optional();
+
+const directory = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v)) return fallback;
+      const dir = path.resolve(v.trim());
+      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+        ctx.addIssue({ code: 'custom', message: `must name a directory, got "${v}"` });
+        return z.NEVER;
+      }
+      return dir;
+    });
 
 const origins = () =>
   z
@@ -128,6 +145,8 @@ const SETTINGS = {
   streamLeaseSeconds: setting('STREAM_LEASE_SECONDS', int(DEFAULTS.streamLeaseSeconds, 3)),
   corsOrigins: setting('CORS_ORIGINS', origins()),
   trustProxy: setting('TRUST_PROXY', proxyTrust()),
+  /** The job types, one file each (see core/jobs/load.ts); Relay's examples when unset. */
+  jobsDir: setting('JOBS_DIR', directory(BUILT_IN_JOBS_DIR)),
   /** The worker's metrics port (0: none). */
   metricsPort: setting('METRICS_PORT', int(0, 0)),
   logLevel: setting<string>('LOG_LEVEL', z.enum(LOG_LEVELS).default('info')),

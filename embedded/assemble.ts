@@ -11,7 +11,7 @@ import { MemoryJobStore } from '../core/adapters/memory/job-store.js';
 import { MemoryLimits } from '../core/adapters/memory/limits.js';
 import { MemoryStopSignal } from '../core/adapters/memory/stop-signal.js';
 import type { Config } from '../core/config.js';
-import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
+import { type JobType, loadJobTypes } from '../core/jobs/index.js';
 import type { Logger } from '../core/logger.js';
 import { type Assembled, idempotencyStaleMs } from '../server/assemble.js';
 import { startWeb } from '../server/web.js';
@@ -21,8 +21,10 @@ export async function assembleEmbedded(
   config: Config,
   logger: Logger,
   staticDirs: string[],
-  jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES,
+  /** The job types of config.jobsDir when not given. */
+  given?: ReadonlyMap<string, JobType>,
 ): Promise<Assembled> {
+  const jobTypes = given ?? (await loadJobTypes(config.jobsDir));
   const replies = new MemoryReplyQueue(config.replyPrefetch);
   const jobs = new MemoryJobQueue(new Set(jobTypes.keys()), {
     concurrency: config.workerConcurrency,

@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from '../core/config.js';
+import { loadJobTypesOrExit } from '../core/jobs/load.js';
 import { createLogger } from '../core/logger.js';
 import { exitOnSignals, logStrayRejections } from '../core/shutdown.js';
 import { assembleDistributedWeb } from '../server/assemble.js';
@@ -13,13 +14,14 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger('relay-web', config.logLevel);
   logStrayRejections(logger);
+  const jobTypes = await loadJobTypesOrExit(config.jobsDir, 'relay');
   if (config.brokers) {
-    const running = await assembleDistributedWeb(config, logger, STATIC_DIRS);
+    const running = await assembleDistributedWeb(config, logger, STATIC_DIRS, jobTypes);
     logger.info({ port: running.web.port }, `relay web listening on http://localhost:${running.web.port}`);
     exitOnSignals(() => running.stop(), config.shutdownGraceMs, logger);
     return;
   }
-  const running = await assembleEmbedded(config, logger, STATIC_DIRS);
+  const running = await assembleEmbedded(config, logger, STATIC_DIRS, jobTypes);
   logger.warn(
     'embedded mode: web and worker run in this one process on in-memory queues and storage; single-instance only, nothing is kept across restarts. Set RABBITMQ_URL and REDIS_URL to run distributed.',
   );

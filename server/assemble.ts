@@ -18,7 +18,7 @@ import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisLimits } from '../core/adapters/redis/limits.js';
 import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
 import type { Config } from '../core/config.js';
-import { JOB_TYPES, type JobType } from '../core/jobs/index.js';
+import { type JobType, loadJobTypes } from '../core/jobs/index.js';
 import { type Logger, safeUrl } from '../core/logger.js';
 import { type RunningWeb, startWeb } from './web.js';
 
@@ -32,8 +32,10 @@ export async function assembleDistributedWeb(
   config: Config,
   logger: Logger,
   staticDirs: string[],
-  jobTypes: ReadonlyMap<string, JobType> = JOB_TYPES,
+  /** The job types of config.jobsDir when not given. */
+  given?: ReadonlyMap<string, JobType>,
 ): Promise<Assembled> {
+  const jobTypes = given ?? (await loadJobTypes(config.jobsDir));
   const { rabbitmqUrl, redisUrl } = config.brokers!;
   logger.info({ rabbitmq: safeUrl(rabbitmqUrl), redis: safeUrl(redisUrl) }, 'connecting');
   const rabbit = connectRabbit({ url: rabbitmqUrl, name: 'relay-web', heartbeatSeconds: config.amqpHeartbeatSeconds });

@@ -1,4 +1,5 @@
 import { loadConfigOrExit } from '../core/config.js';
+import { loadJobTypesOrExit } from '../core/jobs/load.js';
 import { createLogger } from '../core/logger.js';
 import { exitOnSignals, logStrayRejections } from '../core/shutdown.js';
 import { assembleDistributedWeb } from './assemble.js';
@@ -13,7 +14,8 @@ async function main(): Promise<void> {
     process.stderr.write('relay web: RABBITMQ_URL and REDIS_URL are required (`npm start` runs the embedded mode without them)\n');
     process.exit(78);
   }
-  const running = await assembleDistributedWeb(config, logger, STATIC_DIRS);
+  const jobTypes = await loadJobTypesOrExit(config.jobsDir, 'relay web');
+  const running = await assembleDistributedWeb(config, logger, STATIC_DIRS, jobTypes);
   logger.info({ port: running.web.port }, `relay web listening on http://localhost:${running.web.port}`);
   exitOnSignals(() => running.stop(), config.shutdownGraceMs, logger);
 }

@@ -91,7 +91,8 @@ export async function startWeb(
       submission,
     );
   const cancel = (jobId: string) => cancelJob({ store, deadlines, stops, logger, metrics }, jobId);
-  const expire = (jobId: string) => expireJob({ store, stops, jobTimeoutMs: config.jobTimeoutMs, logger, metrics }, jobId);
+  const timeoutOf = (type: string) => jobTypes.get(type)?.timeoutMs;
+  const expire = (jobId: string) => expireJob({ store, stops, jobTimeoutMs: config.jobTimeoutMs, timeoutOf, logger, metrics }, jobId);
 
   const listener = new ReplyListener(adapters.replies, { store, deadlines, logger, metrics });
   await listener.start();

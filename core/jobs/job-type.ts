@@ -1,43 +1,28 @@
-import type { z } from 'zod';
+import type { FormOptions, JobHandler, JobRoute } from './declaration.js';
 
-/** A permanent failure decided by the handler: the job ends with `failed` and this code, no retry. */
-export class JobError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'JobError';
-  }
-}
+/** `{field: [messages]}`, with problems of the whole body under `body`: the 422 `details`. */
+export type ValidationDetails = Record<string, string[]>;
 
-export interface JobContext {
-  jobId: string;
-  attempt: number;
-  /** Aborted when the job is cancelled or timed out, or the worker is shutting down. */
-  signal: AbortSignal;
-  progress(percent: number, message?: string): Promise<void>;
-}
+export type InputCheck = { ok: true; value: unknown } | { ok: false; details: ValidationDetails };
 
 /**
- * Where a job type's messages go on RabbitMQ. Each field left out keeps Relay's own name: the
- * topic exchange `relay.jobs`, the type's name as routing key, the queue `relay.jobs.<name>`.
+ * A job type as web and worker use it, whatever it was declared with (a zod schema or a JSON
+ * Schema, in a module or a JSON file).
  */
-export interface JobRoute {
-  exchange?: string;
-  exchangeType?: 'topic' | 'direct' | 'fanout' | 'headers';
-  routingKey?: string;
-  queue?: string;
-}
-
-/** One job type: its input schema (shared by web and worker) and its handler (run by the worker). */
-export interface JobType<Schema extends z.ZodType = z.ZodType> {
-  name: string;
-  input: Schema;
-  route?: JobRoute;
-  handle(input: z.output<Schema>, ctx: JobContext): Promise<unknown>;
-}
-
-export function defineJobType<Schema extends z.ZodType>(type: JobType<Schema>): JobType<Schema> {
-  return type;
+export interface JobType {
+  readonly name: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly route?: JobRoute;
+  readonly timeoutMs?: number;
+  readonly maxAttempts?: number;
+  readonly form?: FormOptions;
+  /** The input's JSON Schema: what `GET /api/job-types` lists and the page's form is built from. */
+  readonly inputSchema: Record<string, unknown>;
+  /** The input to run with (defaults filled in), or what is wrong with it. */
+  validate(input: unknown): InputCheck;
+  /** Run by the Node worker; a type without one is left to workers outside Relay. */
+  readonly handler?: JobHandler;
+  /** The file it was declared in (for messages). */
+  readonly source?: string;
 }

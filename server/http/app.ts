@@ -140,7 +140,7 @@ export function createApp(deps: AppDeps): express.Express {
           body: ['too deeply nested'],
         });
       }
-      const input = isForm ? coerceFormFields(type.input, body as Record<string, unknown>) : body;
+      const input = isForm ? coerceFormFields(type.inputSchema, body as Record<string, unknown>) : body;
       const outcome = await deps.submit({ type, input, idempotencyKey: req.get('idempotency-key') });
       switch (outcome.kind) {
         case 'accepted':

@@ -7,6 +7,8 @@ export interface ExpireDeps {
   store: JobStore;
   stops: StopSignal;
   jobTimeoutMs: number;
+  /** A job type's own `timeoutMs`, when it sets one: the time the message names. */
+  timeoutOf?: (type: string) => number | undefined;
   logger: Logger;
   metrics: LifecycleMetrics;
 }
@@ -17,11 +19,12 @@ export interface ExpireDeps {
  * this call ended the job. Throws when the store is down.
  */
 export async function expireJob(deps: ExpireDeps, jobId: string): Promise<boolean> {
-  const outcome = await deps.store.append(jobId, timeoutEvent(deps.jobTimeoutMs), new Date(), true);
+  const record = await deps.store.get(jobId);
+  const timeoutMs = (record && deps.timeoutOf?.(record.type)) ?? deps.jobTimeoutMs;
+  const outcome = await deps.store.append(jobId, timeoutEvent(timeoutMs), new Date(), true);
   if (outcome !== 'appended') return false;
   deps.logger.info({ request_id: jobId }, 'job timed out');
   deps.stops.send(jobId).catch((err) => deps.logger.warn({ err, request_id: jobId }, 'stop signal not sent'));
-  const record = await deps.store.get(jobId).catch(() => undefined);
   deps.metrics.jobsCompleted.inc({ type: record?.type ?? 'unknown', outcome: 'timeout' });
   return true;
 }

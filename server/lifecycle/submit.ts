@@ -1,5 +1,4 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { z } from 'zod';
 import { fingerprint } from '../../core/fingerprint.js';
 import type { JobType } from '../../core/jobs/index.js';
 import type { Logger } from '../../core/logger.js';
@@ -11,6 +10,7 @@ export interface SubmitDeps {
   publisher: JobPublisher;
   idempotency: IdempotencyStore;
   deadlines: Deadlines;
+  /** For types that do not set their own `timeoutMs`. */
   jobTimeoutMs: number;
   /** How long a request with a known Idempotency-Key waits for the first one to be published. */
   idempotencyWaitMs: number;
@@ -45,8 +45,8 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
  */
 export async function submitJob(deps: SubmitDeps, submission: Submission): Promise<SubmitOutcome> {
   const { type, idempotencyKey } = submission;
-  const parsed = type.input.safeParse(submission.input);
-  if (!parsed.success) return { kind: 'invalid', details: validationDetails(parsed.error) };
+  const parsed = type.validate(submission.input);
+  if (!parsed.ok) return { kind: 'invalid', details: parsed.details };
   if (!deps.accepting()) return { kind: 'unavailable', what: 'draining' };
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     return { kind: 'invalid-idempotency-key' };
@@ -54,7 +54,7 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
 
   const jobId = crypto.randomUUID();
   if (idempotencyKey !== undefined) {
-    const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.data), jobId).catch(
+    const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.value), jobId).catch(
       () => 'unavailable' as const,
     );
     if (decided === 'unavailable') return { kind: 'unavailable', what: 'store' };
@@ -66,7 +66,10 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
   const log = deps.logger.child({ request_id: jobId, type: type.name });
   try {
     const now = new Date();
-    await Promise.all([deps.store.create(jobId, type.name, now), deps.deadlines.schedule(jobId, now.getTime() + deps.jobTimeoutMs)]);
+    await Promise.all([
+      deps.store.create(jobId, type.name, now),
+      deps.deadlines.schedule(jobId, now.getTime() + (type.timeoutMs ?? deps.jobTimeoutMs)),
+    ]);
   } catch (err) {
     log.warn({ err }, 'job record not created');
     deps.metrics.publishFailures.inc();
@@ -74,7 +77,7 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
     return { kind: 'unavailable', what: 'store' };
   }
   try {
-    await deps.publisher.publish({ jobId, type: type.name, input: parsed.data });
+    await deps.publisher.publish({ jobId, type: type.name, input: parsed.value });
   } catch (err) {
     deps.metrics.publishFailures.inc();
     const withdrawn = await deps.store.withdraw(jobId).catch((withdrawErr) => {
@@ -99,14 +102,6 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
   deps.metrics.jobsSubmitted.inc({ type: type.name });
   log.info('job accepted');
   return { kind: 'accepted', jobId };
-}
-
-/** `{field: [messages]}`, with problems of the whole body under `body`. */
-function validationDetails(error: z.ZodError): Record<string, string[]> {
-  const flat = z.flattenError(error);
-  const details: Record<string, string[]> = { ...(flat.fieldErrors as Record<string, string[]>) };
-  if (flat.formErrors.length > 0) details.body = flat.formErrors;
-  return details;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { assembleWorker } from '../../consumer/assemble.js';
 import { loadConfig } from '../../core/config.js';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
+import type { JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import { assembleEmbedded } from '../../embedded/assemble.js';
 import { assembleDistributedWeb } from '../../server/assemble.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from './brokers.js';
+import { JOB_TYPES } from './job-types.js';
 import { TEST_SECRET } from './processes.js';
 
 export type SystemKind = 'memory' | 'rabbitmq+redis';

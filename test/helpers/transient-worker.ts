@@ -9,8 +9,9 @@ import { Connection } from 'rabbitmq-client';
 import { assembleWorker } from '../../consumer/assemble.js';
 import { RETRY_EXCHANGE } from '../../core/adapters/rabbitmq/retry-queues.js';
 import { loadConfig } from '../../core/config.js';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
+import type { JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
+import { JOB_TYPES } from './job-types.js';
 import { transientJob } from './transient-job.js';
 
 if (process.env.DIE_BEFORE_RETRY_COPY === '1') {

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
 import { z } from 'zod';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
-import { defineJobType } from '../../core/jobs/job-type.js';
+import { defineJobType, type JobType, normaliseJobType } from '../../core/jobs/index.js';
 import { createVhost, deleteRedisPrefix, messagesHeld, queueDepths, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { type Accepted, type FollowResult, finals, follow, type ReceivedEvent, submit } from '../helpers/client.js';
 import { type ForeignProgram, PHP, PYTHON, startForeignProgram } from '../helpers/foreign-program.js';
+import { JOB_TYPES } from '../helpers/job-types.js';
 import { type RelayOnVhost, startRelayOnVhost } from '../helpers/relay-on-vhost.js';
 
 const WORKERS = path.resolve(import.meta.dirname, '../workers');
@@ -24,18 +24,22 @@ const notRunByRelay = async (): Promise<never> => {
 
 /** Types whose workers are not Node: the web knows them, Relay's worker does not run them. */
 const FOREIGN_TYPES: JobType[] = [
-  defineJobType({
-    name: 'planning-save',
-    input: z.object({ user_id: z.number().int().positive(), planning: z.string().min(1) }),
-    route: { exchange: 'Planning', exchangeType: 'topic', routingKey: 'save', queue: 'save_queue' },
-    handle: notRunByRelay,
-  }) as unknown as JobType,
-  defineJobType({
-    name: 'py-count',
-    input: z.object({ steps: z.number().int().min(1).max(20) }),
-    handle: notRunByRelay,
-  }) as unknown as JobType,
-  defineJobType({ name: 'py-explode', input: z.object({}), handle: notRunByRelay }) as unknown as JobType,
+  normaliseJobType(
+    defineJobType({
+      name: 'planning-save',
+      input: z.object({ user_id: z.number().int().positive(), planning: z.string().min(1) }),
+      route: { exchange: 'Planning', exchangeType: 'topic', routingKey: 'save', queue: 'save_queue' },
+      handler: notRunByRelay,
+    }),
+  ),
+  normaliseJobType(
+    defineJobType({
+      name: 'py-count',
+      input: z.object({ steps: z.number().int().min(1).max(20) }),
+      handler: notRunByRelay,
+    }),
+  ),
+  normaliseJobType(defineJobType({ name: 'py-explode', input: z.object({}), handler: notRunByRelay })),
 ];
 const WEB_TYPES: ReadonlyMap<string, JobType> = new Map([...JOB_TYPES, ...FOREIGN_TYPES.map((t) => [t.name, t] as const)]);
 

@@ -11,11 +11,11 @@ import { Redis } from 'ioredis';
 import { Connection } from 'rabbitmq-client';
 import { assembleWorker } from '../../consumer/assemble.js';
 import { loadConfig } from '../../core/config.js';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
-import { defineJobType } from '../../core/jobs/job-type.js';
+import type { JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { type Accepted, submit } from '../helpers/client.js';
+import { JOB_TYPES } from '../helpers/job-types.js';
 import { PrivateRedis } from '../helpers/private-redis.js';
 import { relayEnv } from '../helpers/processes.js';
 import { type SpawnedRelay, spawnRelay } from '../helpers/spawned-relay.js';
@@ -29,12 +29,11 @@ describe('deadlines and stops across processes (real processes; the worker in th
   let prefix: string;
   const started = new Map<string, number>();
   const aborted = new Map<string, number>();
-  const sleepInput = JOB_TYPES.get('sleep')!.input;
-  // Stands in for `sleep` in the worker: notes when it ran and whether it was told to stop.
-  const watchedSleep = defineJobType({
-    name: 'sleep',
-    input: sleepInput,
-    async handle(input: { ms: number }, ctx) {
+  // Stands in for `sleep` in the worker (same input): notes when it ran and whether it was told to stop.
+  const watchedSleep: JobType = {
+    ...JOB_TYPES.get('sleep')!,
+    async handler(value, ctx) {
+      const input = value as { ms: number };
       started.set(ctx.jobId, (started.get(ctx.jobId) ?? 0) + 1);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, input.ms);
@@ -46,8 +45,8 @@ describe('deadlines and stops across processes (real processes; the worker in th
       });
       return { slept_ms: input.ms };
     },
-  });
-  const types = new Map<string, JobType>([...JOB_TYPES, ['sleep', watchedSleep as unknown as JobType]]);
+  };
+  const types = new Map<string, JobType>([...JOB_TYPES, ['sleep', watchedSleep]]);
   let worker: { stop(): Promise<void> } | undefined;
   const processes: SpawnedRelay[] = [];
 

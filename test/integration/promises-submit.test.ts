@@ -9,10 +9,10 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
 import { z } from 'zod';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
-import { defineJobType } from '../../core/jobs/job-type.js';
+import { defineJobType } from '../../core/jobs/index.js';
 import { waitFor } from '../helpers/brokers.js';
 import { type Accepted, submit } from '../helpers/client.js';
+import { withJobTypes } from '../helpers/job-types.js';
 import { parseSse } from '../helpers/sse-wire.js';
 import { SYSTEM_KINDS, startSystem, type TestSystem } from '../helpers/system.js';
 
@@ -122,7 +122,7 @@ const attempts = new Map<string, { attempt: number; startedAt: number; failedAt?
 const timedFlaky = defineJobType({
   name: 'timed-flaky',
   input: z.object({ failTimes: z.number().int().min(0) }),
-  async handle({ failTimes }, ctx) {
+  async handler({ failTimes }, ctx) {
     const seen = attempts.get(ctx.jobId) ?? [];
     attempts.set(ctx.jobId, seen);
     const entry: { attempt: number; startedAt: number; failedAt?: number } = { attempt: ctx.attempt, startedAt: Date.now() };
@@ -134,7 +134,7 @@ const timedFlaky = defineJobType({
     return { attempt: ctx.attempt };
   },
 });
-const types = new Map<string, JobType>([...JOB_TYPES, ['timed-flaky', timedFlaky as unknown as JobType]]);
+const types = withJobTypes(timedFlaky);
 
 describe('retries through the delay queues (rabbitmq+redis)', function () {
   this.timeout(60_000);

@@ -6,17 +6,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
 import { z } from 'zod';
-import { JOB_TYPES, JobError, type JobType } from '../../core/jobs/index.js';
-import { defineJobType } from '../../core/jobs/job-type.js';
+import { defineJobType, JobError } from '../../core/jobs/index.js';
 import { waitFor } from '../helpers/brokers.js';
 import { finals, follow, type ReceivedEvent, submit } from '../helpers/client.js';
+import { withJobTypes } from '../helpers/job-types.js';
 import { SYSTEM_KINDS, startSystem, type TestSystem } from '../helpers/system.js';
 
 const runs = new Map<string, number>();
 const flaky = defineJobType({
   name: 'flaky',
   input: z.object({ failTimes: z.number().int().min(0), permanent: z.boolean().default(false) }),
-  async handle({ failTimes, permanent }, ctx) {
+  async handler({ failTimes, permanent }, ctx) {
     runs.set(ctx.jobId, (runs.get(ctx.jobId) ?? 0) + 1);
     if (permanent) throw new JobError('bad_input', 'This input can never work');
     if (ctx.attempt <= failTimes) throw new Error(`flaky failure on attempt ${ctx.attempt}`);
@@ -36,7 +36,7 @@ const observed = new Map<string, Observed>();
 const observedType = defineJobType({
   name: 'observed',
   input: z.object({ ms: z.number().int().min(0), ignoreStop: z.boolean().default(false) }),
-  async handle({ ms, ignoreStop }, ctx) {
+  async handler({ ms, ignoreStop }, ctx) {
     const seen = observed.get(ctx.jobId) ?? { calls: 0, aborted: false, returned: false };
     observed.set(ctx.jobId, seen);
     seen.calls++;
@@ -48,11 +48,7 @@ const observedType = defineJobType({
     return { ms };
   },
 });
-const types = new Map<string, JobType>([
-  ...JOB_TYPES,
-  ['flaky', flaky as unknown as JobType],
-  ['observed', observedType as unknown as JobType],
-]);
+const types = withJobTypes(flaky, observedType);
 
 /** The sum of a metric's samples (all label sets) in a Prometheus text page. */
 function metricSum(text: string, name: string, labels = ''): number {

@@ -8,11 +8,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../core/config.js';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
+import type { JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import { type Assembled, assembleDistributedWeb } from '../../server/assemble.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { finals, follow, submit } from '../helpers/client.js';
+import { JOB_TYPES } from '../helpers/job-types.js';
 import { relayEnv } from '../helpers/processes.js';
 import { transientJob } from '../helpers/transient-job.js';
 

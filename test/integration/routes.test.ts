@@ -8,33 +8,37 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { AMQPChannelError, Connection } from 'rabbitmq-client';
 import { z } from 'zod';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
-import { defineJobType } from '../../core/jobs/job-type.js';
+import { defineJobType, type JobType, normaliseJobType } from '../../core/jobs/index.js';
 import { createVhost, deleteRedisPrefix, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { finals, follow, submit } from '../helpers/client.js';
+import { JOB_TYPES } from '../helpers/job-types.js';
 import { type RelayOnVhost, startRelayOnVhost } from '../helpers/relay-on-vhost.js';
 
 const run = promisify(execFile);
 
 /** Fails its first attempt with an unexpected error, succeeds on the next: a retry has to find its way back. */
-const flaky = defineJobType({
-  name: 'routed-flaky',
-  input: z.object({ n: z.number() }),
-  route: { exchange: 'custom.direct', exchangeType: 'direct', routingKey: 'flaky', queue: 'flaky_queue' },
-  async handle(input, ctx) {
-    if (ctx.attempt === 1) throw new Error('first attempt fails');
-    return { n: input.n, attempt: ctx.attempt };
-  },
-}) as unknown as JobType;
+const flaky = normaliseJobType(
+  defineJobType({
+    name: 'routed-flaky',
+    input: z.object({ n: z.number() }),
+    route: { exchange: 'custom.direct', exchangeType: 'direct', routingKey: 'flaky', queue: 'flaky_queue' },
+    async handler(input, ctx) {
+      if (ctx.attempt === 1) throw new Error('first attempt fails');
+      return { n: input.n, attempt: ctx.attempt };
+    },
+  }),
+);
 
-const planning = defineJobType({
-  name: 'planning-save',
-  input: z.object({ user_id: z.number() }),
-  route: { exchange: 'Planning', exchangeType: 'topic', routingKey: 'save', queue: 'save_queue' },
-  handle: async () => {
-    throw new Error('run by another program');
-  },
-}) as unknown as JobType;
+const planning = normaliseJobType(
+  defineJobType({
+    name: 'planning-save',
+    input: z.object({ user_id: z.number() }),
+    route: { exchange: 'Planning', exchangeType: 'topic', routingKey: 'save', queue: 'save_queue' },
+    handler: async () => {
+      throw new Error('run by another program');
+    },
+  }),
+);
 
 const withTypes = (...types: JobType[]): ReadonlyMap<string, JobType> => new Map([...JOB_TYPES, ...types.map((t) => [t.name, t] as const)]);
 

@@ -48,6 +48,7 @@ describe('configuration from the environment', () => {
     fails({ ...brokers, REDIS_TLS_REJECT_UNAUTHORIZED: 'no' }, 'REDIS_TLS_REJECT_UNAUTHORIZED');
     fails({ ...brokers, TRUST_PROXY: 'every$one' }, 'TRUST_PROXY');
     fails({ ...brokers, CORS_ORIGINS: 'https://a.example/path' }, 'CORS_ORIGINS');
+    fails({ ...brokers, JOBS_DIR: '/nonexistent/jobs' }, 'JOBS_DIR');
   });
 
   it('starts its message with the variable, then says what is wrong with the value', () => {
@@ -96,6 +97,7 @@ describe('configuration from the environment', () => {
       TRUST_PROXY: '2',
       LOG_LEVEL: 'debug',
       REPLY_QUEUE_TYPE: 'quorum',
+      JOBS_DIR: import.meta.dirname,
     };
     // The add-on names are fallbacks: they show only when the primary name is unset.
     const primaryOf: Record<string, string> = { CLOUDAMQP_URL: 'RABBITMQ_URL', REDIS_TLS_URL: 'REDIS_URL' };

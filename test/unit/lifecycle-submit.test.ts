@@ -1,10 +1,11 @@
 /** The submit use case on the memory adapters, with fakes where a broker or the store must fail. */
 import { expect } from 'chai';
 import { MemoryIdempotencyStore } from '../../core/adapters/memory/idempotency-store.js';
-import { JOB_TYPES, type JobType } from '../../core/jobs/index.js';
+import type { JobType } from '../../core/jobs/index.js';
 import type { IdempotencyStore, JobPublisher, JobStore, OutboundJob } from '../../core/ports/index.js';
 import { QUEUED_EVENT } from '../../core/protocol/index.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, type SubmitDeps, type SubmitOutcome, submitJob } from '../../server/lifecycle/submit.js';
+import { JOB_TYPES } from '../helpers/job-types.js';
 import { countingMetrics, memoryPorts, remainingDeadlines, silentLogger } from './lifecycle-fakes.js';
 
 const echo = JOB_TYPES.get('echo')!;

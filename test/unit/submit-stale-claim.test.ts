@@ -9,11 +9,11 @@ import { MemoryDeadlines } from '../../core/adapters/memory/deadlines.js';
 import { MemoryEventFeed } from '../../core/adapters/memory/event-feed.js';
 import { MemoryIdempotencyStore } from '../../core/adapters/memory/idempotency-store.js';
 import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
-import { JOB_TYPES } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import type { OutboundJob } from '../../core/ports/index.js';
 import type { LifecycleMetrics } from '../../server/lifecycle/metrics.js';
 import { type SubmitDeps, type SubmitOutcome, submitJob } from '../../server/lifecycle/submit.js';
+import { JOB_TYPES } from '../helpers/job-types.js';
 
 const STALE_MS = 50;
 const counter = { inc: () => {} };

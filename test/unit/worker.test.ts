@@ -3,22 +3,22 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { Worker } from '../../consumer/worker.js';
 import { MemoryJobQueue, MemoryReplyQueue } from '../../core/adapters/memory/broker.js';
-import { JOB_TYPES, JobError, type JobType } from '../../core/jobs/index.js';
-import { defineJobType } from '../../core/jobs/job-type.js';
+import { defineJobType, JobError } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import type { InboundJob } from '../../core/ports/index.js';
+import { withJobTypes } from '../helpers/job-types.js';
 
 const exploding = defineJobType({
   name: 'explode',
   input: z.object({ how: z.enum(['job-error', 'crash']) }),
-  async handle({ how }) {
+  async handler({ how }) {
     if (how === 'job-error') throw new JobError('nope', 'not allowed');
     throw new Error('kaboom');
   },
 });
 
 function setup(maxAttempts = 1) {
-  const types = new Map<string, JobType>([...JOB_TYPES, ['explode', exploding as unknown as JobType]]);
+  const types = withJobTypes(exploding);
   const replies = new MemoryReplyQueue(1);
   const jobs = new MemoryJobQueue(new Set(types.keys()), { concurrency: 1, retryBaseMs: 10 });
   const worker = new Worker({

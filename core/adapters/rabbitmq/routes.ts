@@ -1,4 +1,4 @@
-import type { JobRoute } from '../../jobs/job-type.js';
+import type { JobRoute } from '../../jobs/index.js';
 import { JOBS_EXCHANGE, jobQueue } from './topology.js';
 
 /** A job type's route with every default filled in. */
