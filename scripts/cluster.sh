@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# A 3-node RabbitMQ cluster and a Redis Cluster of 3 masters and 3 replicas on loopback, for the
+# cluster tests and for trying Relay on clustered brokers by hand. Everything lives under
+# $RELAY_CLUSTER_DIR (default /tmp/relay-cluster); the shared RabbitMQ (5672) and Redis (6379)
+# are never touched: these nodes have their own names, ports, data, logs and Erlang cookie.
+#
+#   scripts/cluster.sh start            start (or complete) both clusters; prints the settings to use
+#   scripts/cluster.sh stop             stop every node and delete the data
+#   scripts/cluster.sh env              print the settings to use
+#   scripts/cluster.sh status           nodes that answer
+#   scripts/cluster.sh rabbit-stop N    stop RabbitMQ node N (1-3) cleanly;  rabbit-kill N: SIGKILL it
+#   scripts/cluster.sh rabbit-start N   start node N again (it rejoins the cluster)
+#   scripts/cluster.sh redis-kill PORT  SIGKILL the Redis node on PORT;  redis-start PORT: start it again
+#
+# Ports: RabbitMQ AMQP 5681-5683 (distribution 25681-25683), Redis 6381-6386 (bus 16381-16386).
+set -euo pipefail
+
+DIR=${RELAY_CLUSTER_DIR:-/tmp/relay-cluster}
+RABBIT_NODES=(1 2 3)
+REDIS_PORTS=(6381 6382 6383 6384 6385 6386)
+# How long a Redis master may be unreachable before its replica takes over. Redis's default is
+# 15 s; a shorter one makes failover tests quicker (and is a reasonable production choice on a LAN).
+REDIS_NODE_TIMEOUT_MS=${RELAY_CLUSTER_REDIS_NODE_TIMEOUT_MS:-3000}
+
+rabbit_bin() {
+  # Debian's /usr/sbin wrappers switch to the rabbitmq user (and its cookie); call the scripts
+  # themselves so these nodes run with the cookie under $DIR.
+  local real
+  real=$(readlink -f "$(command -v rabbitmq-server)")
+  echo "$(dirname "$real")"
+}
+
+rabbit_name() { echo "rabbit-c$1@localhost"; }
+rabbit_port() { echo $((5680 + $1)); }
+
+rabbit_env() {
+  local n=$1
+  echo HOME="$DIR/rabbit-home" \
+    RABBITMQ_NODENAME="$(rabbit_name "$n")" \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$(rabbit_port "$n")" \
+    RABBITMQ_DIST_PORT=$((25680 + n)) \
+    RABBITMQ_MNESIA_BASE="$DIR/rabbit-$n/mnesia" \
+    RABBITMQ_LOG_BASE="$DIR/rabbit-$n/log" \
+    RABBITMQ_PID_FILE="$DIR/rabbit-$n/pid" \
+    RABBITMQ_CONFIG_FILE="$DIR/rabbit-$n/rabbitmq.conf" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$DIR/rabbit-$n/enabled_plugins" \
+    RABBITMQ_CONF_ENV_FILE="$DIR/rabbit-$n/rabbitmq-env.conf"
+}
+
+ctl() {
+  local n=$1
+  shift
+  env HOME="$DIR/rabbit-home" "$(rabbit_bin)/rabbitmqctl" -n "$(rabbit_name "$n")" "$@"
+}
+
+rabbit_up() { env HOME="$DIR/rabbit-home" "$(rabbit_bin)/rabbitmq-diagnostics" -n "$(rabbit_name "$1")" -q check_running >/dev/null 2>&1; }
+
+rabbit_start() {
+  local n=$1
+  mkdir -p "$DIR/rabbit-$n/log" "$DIR/rabbit-home"
+  if [ ! -f "$DIR/rabbit-home/.erlang.cookie" ]; then
+    # One cookie for the three nodes and the CLI tools run by this script.
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/rabbit-home/.erlang.cookie"
+    chmod 400 "$DIR/rabbit-home/.erlang.cookie"
+  fi
+  printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users = none\n' "$(rabbit_port "$n")" >"$DIR/rabbit-$n/rabbitmq.conf"
+  echo '[].' >"$DIR/rabbit-$n/enabled_plugins"
+  : >"$DIR/rabbit-$n/rabbitmq-env.conf"
+  if rabbit_up "$n"; then return; fi
+  # shellcheck disable=SC2046
+  env $(rabbit_env "$n") "$(rabbit_bin)/rabbitmq-server" -detached
+}
+
+rabbit_wait() {
+  ctl "$1" -q await_startup --timeout 120 >/dev/null
+  # The AMQP listener comes last.
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$(rabbit_port "$1")") 2>/dev/null; then return; fi
+    sleep 0.2
+  done
+  echo "cluster: RabbitMQ node $1 does not listen on $(rabbit_port "$1")" >&2
+  return 1
+}
+
+rabbit_pid() { cat "$DIR/rabbit-$1/pid" 2>/dev/null || true; }
+
+rabbit_clustered() {
+  ctl 1 -q cluster_status --formatter json 2>/dev/null | grep -o '"running_nodes":\[[^]]*\]' | grep -o 'rabbit-c' | wc -l
+}
+
+rabbit_cluster_up() {
+  for n in "${RABBIT_NODES[@]}"; do rabbit_start "$n"; done
+  for n in "${RABBIT_NODES[@]}"; do rabbit_wait "$n"; done
+  for n in 2 3; do
+    if ctl "$n" -q cluster_status --formatter json | grep -q "$(rabbit_name 1)"; then continue; fi
+    ctl "$n" -q stop_app
+    ctl "$n" -q join_cluster "$(rabbit_name 1)"
+    ctl "$n" -q start_app
+    rabbit_wait "$n"
+  done
+  if [ "$(rabbit_clustered)" != 3 ]; then
+    echo "cluster: RabbitMQ nodes did not form one cluster" >&2
+    return 1
+  fi
+}
+
+redis_pid() { cat "$DIR/redis-$1/pid" 2>/dev/null || true; }
+redis_up() { redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null | grep -q PONG; }
+
+redis_start() {
+  local port=$1
+  mkdir -p "$DIR/redis-$port"
+  if redis_up "$port"; then return; fi
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$DIR/redis-$port" --daemonize yes \
+    --pidfile "$DIR/redis-$port/pid" --logfile "$DIR/redis-$port/redis.log" \
+    --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$REDIS_NODE_TIMEOUT_MS" \
+    --cluster-require-full-coverage no --appendonly yes --save '' --maxmemory-policy noeviction
+  for _ in $(seq 1 100); do
+    if redis_up "$port"; then return; fi
+    sleep 0.1
+  done
+  echo "cluster: Redis on $port did not start (see $DIR/redis-$port/redis.log)" >&2
+  return 1
+}
+
+redis_cluster_ok() {
+  for port in "${REDIS_PORTS[@]}"; do
+    redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' || return 1
+  done
+  # Three masters, each with a replica.
+  [ "$(redis-cli -p "${REDIS_PORTS[0]}" cluster nodes | grep -c ' slave ')" = 3 ]
+}
+
+redis_cluster_up() {
+  for port in "${REDIS_PORTS[@]}"; do redis_start "$port"; done
+  if ! redis-cli -p "${REDIS_PORTS[0]}" cluster info | grep -q 'cluster_slots_assigned:16384'; then
+    local nodes=()
+    for port in "${REDIS_PORTS[@]}"; do nodes+=("127.0.0.1:$port"); done
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$DIR/redis-create.log"
+  fi
+  for _ in $(seq 1 300); do
+    if redis_cluster_ok; then return; fi
+    sleep 0.1
+  done
+  echo "cluster: Redis Cluster did not settle (see $DIR/redis-create.log)" >&2
+  return 1
+}
+
+print_env() {
+  local urls=() seeds=()
+  for n in "${RABBIT_NODES[@]}"; do urls+=("amqp://guest:guest@127.0.0.1:$(rabbit_port "$n")"); done
+  for port in "${REDIS_PORTS[@]:0:3}"; do seeds+=("redis://127.0.0.1:$port"); done
+  echo "RABBITMQ_URL=$(IFS=,; echo "${urls[*]}")"
+  echo "RABBITMQ_CLUSTER=true"
+  echo "REDIS_URL=$(IFS=,; echo "${seeds[*]}")"
+  echo "REDIS_CLUSTER=true"
+}
+
+stop_all() {
+  for n in "${RABBIT_NODES[@]}"; do
+    local pid
+    pid=$(rabbit_pid "$n")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      ctl "$n" -q stop >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
+  for port in "${REDIS_PORTS[@]}"; do
+    local pid
+    pid=$(redis_pid "$port")
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+  done
+  rm -rf "$DIR"
+}
+
+command -v rabbitmq-server >/dev/null || { echo "cluster: rabbitmq-server is not installed" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "cluster: redis-server is not installed" >&2; exit 1; }
+
+case "${1:-}" in
+  start)
+    mkdir -p "$DIR"
+    rabbit_cluster_up &
+    rabbit=$!
+    redis_cluster_up
+    wait "$rabbit"
+    print_env
+    ;;
+  stop) stop_all ;;
+  env) print_env ;;
+  status)
+    for n in "${RABBIT_NODES[@]}"; do
+      if rabbit_up "$n"; then echo "rabbit $n up"; else echo "rabbit $n down"; fi
+    done
+    for port in "${REDIS_PORTS[@]}"; do
+      if redis_up "$port"; then echo "redis $port $(redis-cli -p "$port" role | head -1)"; else echo "redis $port down"; fi
+    done
+    ;;
+  rabbit-stop) ctl "$2" -q stop >/dev/null ;;
+  rabbit-kill)
+    pid=$(rabbit_pid "$2")
+    kill -9 "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    ;;
+  rabbit-start)
+    rabbit_start "$2"
+    rabbit_wait "$2"
+    ;;
+  redis-kill)
+    pid=$(redis_pid "$2")
+    kill -9 "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    ;;
+  redis-start) redis_start "$2" ;;
+  *)
+    sed -n '2,15p' "$0" >&2
+    exit 2
+    ;;
+esac
