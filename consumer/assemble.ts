@@ -5,7 +5,7 @@ import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
 import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.js';
 import { routesOf } from '../core/adapters/rabbitmq/routes.js';
 import { keepTopologyDeclared } from '../core/adapters/rabbitmq/topology.js';
-import { connectRedis } from '../core/adapters/redis/connection.js';
+import { connectRedis, subscriberOf } from '../core/adapters/redis/connection.js';
 import { RedisJobAdmission } from '../core/adapters/redis/job-admission.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
@@ -31,6 +31,7 @@ export async function assembleWorker(
     commandTimeoutMs: config.redisCommandTimeoutMs,
     name: 'relay-worker',
     tlsRejectUnauthorized: config.redisTlsRejectUnauthorized,
+    cluster: config.redisCluster,
   });
   redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
 
@@ -39,8 +40,10 @@ export async function assembleWorker(
   const leftToOthers = [...declared.keys()].filter((name) => !types.has(name));
   const jobTypes = [...types.keys()];
   const routes = routesOf(types.values());
-  await keepTopologyDeclared(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType }, (err) =>
-    logger.warn({ err }, 'RabbitMQ exchanges and queues could not be declared again after a reconnection'),
+  await keepTopologyDeclared(
+    rabbit,
+    { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType, cluster: config.rabbitmqCluster },
+    (err) => logger.warn({ err }, 'RabbitMQ exchanges and queues could not be declared again after a reconnection'),
   );
   const replies = new RabbitReplyPublisher(rabbit);
   const source = new RabbitJobSource(rabbit, {
@@ -49,10 +52,11 @@ export async function assembleWorker(
     retryBaseMs: config.retryBaseMs,
     // Enough delay queues for the type that retries most.
     maxAttempts: Math.max(config.maxAttempts, ...[...types.values()].map((t) => t.maxAttempts ?? 0)),
+    cluster: config.rabbitmqCluster,
   });
   source.onError = (err) => logger.warn({ err }, 'job consumer interrupted; it recovers by itself');
   const keys = new RedisKeys(config.redisPrefix);
-  const subscriber = redis.duplicate({ connectionName: 'relay-worker-sub', commandTimeout: undefined });
+  const subscriber = subscriberOf(redis, 'relay-worker-sub');
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
   const metrics = new WorkerMetrics();
   const worker = new Worker({

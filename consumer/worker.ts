@@ -96,11 +96,15 @@ export class Worker {
         result = await handler(input.value, {
           jobId,
           attempt: job.attempt,
-          signal: AbortSignal.any([this.shutdown.signal, stopped.signal]),
+          signal: AbortSignal.any([this.shutdown.signal, stopped.signal, ...(job.deliveryLost ? [job.deliveryLost] : [])]),
           progress: (percent, message) => reply('progress', message === undefined ? { percent } : { percent, message }),
           logger: log,
         });
       } catch (err) {
+        if (job.deliveryLost?.aborted) {
+          log.warn('job stopped: its delivery was lost with the broker channel, and RabbitMQ redelivers it');
+          return { kind: 'requeue' };
+        }
         if (stopped.signal.aborted) {
           log.info('job stopped: cancelled or timed out');
           return { kind: 'ack' };

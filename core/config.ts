@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { BUILT_IN_JOBS_DIR } from './jobs/built-in.js';
+import { safeUrl } from './logger.js';
 
 /** A configuration problem that stops the process; the message names the variable. */
 export class ConfigError extends Error {}
@@ -42,25 +43,54 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const url = (protocols: string[]) =>
+function urlProblem(v: string, protocols: string[]): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (!protocols.includes(parsed.protocol)) return `must use ${protocols.join(' or ')}`;
+  return undefined;
+}
+
+/**
+ * One URL, or several separated by commas: the nodes of one cluster. They may differ only in host
+ * and port, since one client logs in to any of them with the same credentials, vhost and options.
+ */
+const urlList = (protocols: string[]) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (blank(v)) return undefined;
-      let parsed: URL;
-      try {
-        parsed = new URL(v);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
+      const urls = splitUrlList(v);
+      for (const entry of urls) {
+        const problem = urlProblem(entry, protocols);
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: urls.length > 1 ? `${problem} ("${safeUrl(entry)}")` : problem });
+          return z.NEVER;
+        }
+      }
+      const sameButHost = (u: URL) => [u.protocol, u.username, u.password, u.pathname, u.search].join(' ');
+      const first = sameButHost(new URL(urls[0]!));
+      if (urls.some((entry) => sameButHost(new URL(entry)) !== first)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'lists URLs that differ in more than host and port (scheme, user, password, path and options must match)',
+        });
         return z.NEVER;
       }
-      if (!protocols.includes(parsed.protocol)) {
-        ctx.addIssue({ code: 'custom', message: `must use ${protocols.join(' or ')}` });
-        return z.NEVER;
-      }
-      return v;
+      return urls.join(',');
     });
+
+/** The URLs of a comma-separated list (a single URL is a list of one). */
+export function splitUrlList(v: string): string[] {
+  return v
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
 
 const text = () => z.string().optional();
 
@@ -149,17 +179,27 @@ const SETTINGS = {
   jobsDir: setting('JOBS_DIR', directory(BUILT_IN_JOBS_DIR)),
   /** The worker's metrics port (0: none). */
   metricsPort: setting('METRICS_PORT', int(0, 0)),
+  /**
+   * Declare queues for a RabbitMQ cluster: leaders spread over the nodes, replicated delay queues,
+   * at-least-once dead-lettering. Off by default: queue arguments cannot change once a queue
+   * exists, and a deployment's existing queues would refuse the new ones.
+   */
+  rabbitmqCluster: setting('RABBITMQ_CLUSTER', bool(false)),
+  /** REDIS_URL names seed nodes of a Redis Cluster. */
+  redisCluster: setting('REDIS_CLUSTER', bool(false)),
   logLevel: setting<string>('LOG_LEVEL', z.enum(LOG_LEVELS).default('info')),
 };
 
 /** Variables that are combined into one setting (brokers, secrets) by loadConfig. */
 const SOURCES = {
-  rabbitmqUrl: setting('RABBITMQ_URL', url(['amqp:', 'amqps:'])),
+  /** One URL, or the nodes of a cluster separated by commas. */
+  rabbitmqUrl: setting('RABBITMQ_URL', urlList(['amqp:', 'amqps:'])),
   /** The CloudAMQP add-on's name, read when RABBITMQ_URL is unset. */
-  cloudamqpUrl: setting('CLOUDAMQP_URL', url(['amqp:', 'amqps:'])),
-  redisUrl: setting('REDIS_URL', url(['redis:', 'rediss:'])),
+  cloudamqpUrl: setting('CLOUDAMQP_URL', urlList(['amqp:', 'amqps:'])),
+  /** One URL; with REDIS_CLUSTER, seed nodes of the cluster separated by commas. */
+  redisUrl: setting('REDIS_URL', urlList(['redis:', 'rediss:'])),
   /** The Heroku Redis add-on's TLS name, read when REDIS_URL is unset. */
-  redisTlsUrl: setting('REDIS_TLS_URL', url(['redis:', 'rediss:'])),
+  redisTlsUrl: setting('REDIS_TLS_URL', urlList(['redis:', 'rediss:'])),
   secret: setting('RELAY_SECRET', text()),
   previousSecret: setting('RELAY_SECRET_PREVIOUS', text()),
 };
@@ -205,6 +245,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (rabbitmqUrl && !redisUrl) throw new ConfigError('REDIS_URL is missing (RabbitMQ is configured, Redis is not)');
   if (redisUrl && !rabbitmqUrl) throw new ConfigError('RABBITMQ_URL is missing (Redis is configured, RabbitMQ is not)');
   const brokers = rabbitmqUrl && redisUrl ? { rabbitmqUrl, redisUrl } : undefined;
+  if (redisUrl) checkRedisTopology(redisUrl, settings.redisCluster, sources.redisUrl ? 'REDIS_URL' : 'REDIS_TLS_URL');
+  if (settings.rabbitmqCluster) {
+    // A classic queue lives on one node: replies sent to it while that node is down are dropped.
+    if (!blank(env[SETTINGS.replyQueueType.env]) && settings.replyQueueType !== 'quorum') {
+      throw new ConfigError(
+        'REPLY_QUEUE_TYPE must be quorum with RABBITMQ_CLUSTER=true: a classic front_queue lives on one node of the cluster',
+      );
+    }
+    settings.replyQueueType = 'quorum';
+  }
 
   let secret = sources.secret ?? '';
   if (secret.length < MIN_SECRET_LENGTH) {
@@ -227,6 +277,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     previousSecret,
     workerShutdownGraceMs: settings.workerDrainMs + DEFAULTS.workerCloseMs,
   };
+}
+
+/** A list of nodes only makes sense for a cluster, and a cluster has no database but 0. */
+function checkRedisTopology(redisUrl: string, cluster: boolean, variable: string): void {
+  const urls = splitUrlList(redisUrl);
+  if (!cluster && urls.length > 1) {
+    throw new ConfigError(`${variable} lists ${urls.length} Redis nodes: set REDIS_CLUSTER=true for Redis Cluster, or give one URL`);
+  }
+  if (!cluster) return;
+  const db = new URL(urls[0]!).pathname.replace(/^\//, '');
+  if (db !== '' && db !== '0') {
+    throw new ConfigError(
+      `${variable} selects database ${db}, but Redis Cluster has only database 0: remove "/${db}" from the URL (REDIS_PREFIX keeps deployments apart)`,
+    );
+  }
 }
 
 /** Loads the config or ends the process with a message naming the bad variable. */

@@ -16,6 +16,12 @@ export function createLogger(name: string, level: string): Logger {
 
 /** Strips credentials from a broker URL before it reaches a log line. */
 export function safeUrl(url: string): string {
+  // A comma-separated list names the nodes of a cluster.
+  if (url.includes(','))
+    return url
+      .split(',')
+      .map((u) => safeUrl(u.trim()))
+      .join(',');
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

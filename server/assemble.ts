@@ -9,9 +9,9 @@ import { readQueueStats } from '../core/adapters/rabbitmq/queue-stats.js';
 import { RabbitReplySource } from '../core/adapters/rabbitmq/reply-source.js';
 import { routesOf } from '../core/adapters/rabbitmq/routes.js';
 import { keepTopologyDeclared } from '../core/adapters/rabbitmq/topology.js';
-import { connectRedis } from '../core/adapters/redis/connection.js';
+import { connectRedis, redisReady } from '../core/adapters/redis/connection.js';
 import { RedisDeadlines } from '../core/adapters/redis/deadlines.js';
-import { RedisEventFeed } from '../core/adapters/redis/event-feed.js';
+import { eventFeedFor } from '../core/adapters/redis/event-feed.js';
 import { RedisIdempotencyStore } from '../core/adapters/redis/idempotency-store.js';
 import { RedisJobStore } from '../core/adapters/redis/job-store.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
@@ -45,19 +45,21 @@ export async function assembleDistributedWeb(
     commandTimeoutMs: config.redisCommandTimeoutMs,
     name: 'relay-web',
     tlsRejectUnauthorized: config.redisTlsRejectUnauthorized,
+    cluster: config.redisCluster,
   });
   redis.on('error', (err) => logger.debug({ err }, 'Redis connection error'));
-  // Subscriptions wait as long as they must; a subscriber needs a connection of its own.
-  const subscriber = redis.duplicate({ connectionName: 'relay-web-sub', commandTimeout: undefined });
-  subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
 
   // Every declared type's route, whoever runs it: a job submitted before its worker starts waits in its queue.
   const routes = routesOf(jobTypes.values());
-  await keepTopologyDeclared(rabbit, { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType }, (err) =>
-    logger.warn({ err }, 'RabbitMQ exchanges and queues could not be declared again after a reconnection'),
+  await keepTopologyDeclared(
+    rabbit,
+    { routes, deliveryLimit: config.deliveryLimit, replyQueueType: config.replyQueueType, cluster: config.rabbitmqCluster },
+    (err) => logger.warn({ err }, 'RabbitMQ exchanges and queues could not be declared again after a reconnection'),
   );
   const keys = new RedisKeys(config.redisPrefix);
-  const store = new RedisJobStore(redis, keys, config.jobTtlSeconds);
+  const store = new RedisJobStore(redis, keys, config.jobTtlSeconds, config.redisCluster);
+  // Subscriptions need connections of their own: one on a single Redis, one per master on a cluster.
+  const feed = eventFeedFor(redis, keys, 'relay-web-sub', logger);
   const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, routes);
   const replies = new RabbitReplySource(rabbit, { prefetch: config.replyPrefetch });
   replies.onError = (err) => logger.warn({ err }, 'reply consumer interrupted; it recovers by itself');
@@ -68,15 +70,15 @@ export async function assembleDistributedWeb(
       publisher,
       store,
       idempotency: new RedisIdempotencyStore(redis, keys, config.idempotencyTtlSeconds, idempotencyStaleMs(config)),
-      feed: new RedisEventFeed(subscriber, keys),
+      feed,
       stops: new RedisStopSignal(redis, undefined, keys),
       replies,
       limits: new RedisLimits(redis, keys),
-      deadlines: new RedisDeadlines(redis, keys),
+      deadlines: new RedisDeadlines(redis, keys, config.redisCluster ? DEADLINE_BUCKETS : 1),
       health: [publisher, store],
       metrics: {
         queueStats: () => readQueueStats(rabbit, routes),
-        connections: async () => ({ rabbitmq: rabbit.ready, redis: redis.status === 'ready' }),
+        connections: async () => ({ rabbitmq: rabbit.ready, redis: redisReady(redis) }),
       },
     },
     logger,
@@ -89,10 +91,13 @@ export async function assembleDistributedWeb(
       // Each close is attempted even if one before it failed: a half-closed process still exits.
       await publisher.close().catch((err) => logger.warn({ err }, 'publisher close failed'));
       await rabbit.close().catch((err) => logger.warn({ err }, 'RabbitMQ close failed'));
-      await Promise.allSettled([redis.quit(), subscriber.quit()]);
+      await Promise.allSettled([redis.quit(), feed.close()]);
     },
   };
 }
+
+/** On Redis Cluster, deadlines are spread over this many sorted sets (slots). */
+const DEADLINE_BUCKETS = 16;
 
 /** A claim still pending after a publish could have timed out twice belongs to a request that died. */
 export function idempotencyStaleMs(config: Config): number {

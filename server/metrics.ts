@@ -33,6 +33,12 @@ export class WebMetrics {
     help: 'Submissions refused because a broker was unavailable',
     registers: [this.registry],
   });
+  readonly checksSkipped = new Counter({
+    name: 'relay_checks_skipped_total',
+    help: 'Checks skipped because Redis failed: rate_limit and stream_quota (let through), stream_quota_release, deadline_sweep (retried next tick)',
+    labelNames: ['check'],
+    registers: [this.registry],
+  });
   readonly openStreams = new Gauge({ name: 'relay_open_streams', help: 'SSE streams open on this instance', registers: [this.registry] });
   readonly repliesStored = new Counter({
     name: 'relay_replies_total',

@@ -25,6 +25,7 @@ import { expireJob } from './lifecycle/expire.js';
 import { type Submission, submitJob } from './lifecycle/submit.js';
 import { type MetricsSources, WebMetrics } from './metrics.js';
 import { ReplyListener } from './replies/reply-listener.js';
+import { reportSkippedChecks } from './skipped-checks.js';
 import { Hub } from './streams/hub.js';
 import { createStreamRoutes } from './streams/routes.js';
 import type { SseSession } from './streams/sse-session.js';
@@ -73,7 +74,8 @@ export async function startWeb(
     for (const session of [...sessions]) session.end();
   });
   const metrics = new WebMetrics(adapters.metrics);
-  const { store, deadlines, stops } = adapters;
+  const { store, stops } = adapters;
+  const { limits, deadlines } = reportSkippedChecks(adapters.limits, adapters.deadlines, logger, metrics);
   // The job lifecycle: each use case gets the ports it needs; routes and drivers call them.
   const submit = (submission: Submission) =>
     submitJob(
@@ -107,7 +109,7 @@ export async function startWeb(
     health: adapters.health,
     secret: config.secret,
     previousSecret: config.previousSecret,
-    limits: adapters.limits,
+    limits,
     limitsConfig: {
       submissionsPerWindow: config.submissionsPerWindow,
       rateWindowSeconds: config.rateWindowSeconds,
@@ -127,7 +129,7 @@ export async function startWeb(
     hub,
     store: adapters.store,
     secrets: config.previousSecret ? [config.secret, config.previousSecret] : [config.secret],
-    slots: new StreamSlots(adapters.limits, {
+    slots: new StreamSlots(limits, {
       maxPerClient: config.streamsPerClient,
       leaseMs: config.streamLeaseSeconds * 1000,
       logger,

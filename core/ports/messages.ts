@@ -8,6 +8,11 @@ export interface InboundJob {
   replyTo: string | undefined;
   attempt: number;
   body: DecodedBody;
+  /**
+   * Aborted when the message can no longer be settled because the broker took it back (its
+   * channel was lost): it is back in the queue, and whoever runs it now runs it twice.
+   */
+  deliveryLost?: AbortSignal;
 }
 
 /** A message taken from the reply queue. */

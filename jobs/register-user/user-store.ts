@@ -3,7 +3,7 @@
  * from the environment, on first use. With Redis configured, users are shared by every worker;
  * without (the embedded mode, in-process tests), they live in this process.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 export interface RegisteredUser {
   user_id: string;
@@ -23,7 +23,7 @@ export function userStore(env: NodeJS.ProcessEnv = process.env): UserStore {
   if (!store) {
     const url = env.REDIS_URL || env.REDIS_TLS_URL;
     store = url
-      ? new RedisUserStore(url, env.REDIS_PREFIX || 'relay:', env.REDIS_TLS_REJECT_UNAUTHORIZED !== 'false')
+      ? new RedisUserStore(url, env.REDIS_PREFIX || 'relay:', env.REDIS_TLS_REJECT_UNAUTHORIZED !== 'false', env.REDIS_CLUSTER === 'true')
       : new MemoryUserStore();
   }
   return store;
@@ -53,7 +53,7 @@ redis.call('SET', KEYS[1], ARGV[2])
 return ARGV[2]
 `;
 
-type RedisWithScripts = Redis & {
+type RedisWithScripts = (Redis | Cluster) & {
   relayRegisterUser(emailKey: string, jobId: string, userJson: string): Promise<string | null>;
 };
 
@@ -65,13 +65,16 @@ class RedisUserStore implements UserStore {
     url: string,
     private readonly prefix: string,
     rejectUnauthorized: boolean,
+    /** REDIS_URL lists seed nodes of a Redis Cluster; the one script touches one key, so one slot. */
+    cluster: boolean,
   ) {
-    const redis = new Redis(url, {
+    const options = {
       connectionName: 'relay-example-users',
       commandTimeout: 1_000,
       maxRetriesPerRequest: 1,
       ...(url.startsWith('rediss:') ? { tls: { rejectUnauthorized } } : {}),
-    });
+    };
+    const redis = cluster ? new Cluster(seedNodes(url), { redisOptions: { ...options, ...credentials(url) } }) : new Redis(url, options);
     redis.on('error', () => undefined);
     redis.defineCommand('relayRegisterUser', { numberOfKeys: 1, lua: REGISTER_LUA });
     this.redis = redis as RedisWithScripts;
@@ -85,4 +88,16 @@ class RedisUserStore implements UserStore {
     const user = JSON.parse(stored) as RegisteredUser & { request_id?: string };
     return { user_id: user.user_id, name: user.name, email: user.email };
   }
+}
+
+function seedNodes(urls: string): { host: string; port: number }[] {
+  return urls.split(',').map((u) => {
+    const { hostname, port } = new URL(u.trim());
+    return { host: hostname, port: Number(port || 6379) };
+  });
+}
+
+function credentials(urls: string): { username?: string; password?: string } {
+  const first = new URL(urls.split(',')[0]!.trim());
+  return { username: decodeURIComponent(first.username) || undefined, password: decodeURIComponent(first.password) || undefined };
 }

@@ -66,6 +66,60 @@ describe('configuration from the environment', () => {
     fails({ ...brokers, RELAY_SECRET_PREVIOUS: 'short' }, 'RELAY_SECRET_PREVIOUS');
   });
 
+  it('takes the nodes of a RabbitMQ cluster as a comma-separated list of URLs that differ only in host and port', () => {
+    const list = 'amqp://u:p@10.0.0.1:5672/prod, amqp://u:p@10.0.0.2:5672/prod,amqp://u:p@10.0.0.3/prod';
+    expect(loadConfig({ ...brokers, RABBITMQ_URL: list }).brokers?.rabbitmqUrl).to.equal(
+      'amqp://u:p@10.0.0.1:5672/prod,amqp://u:p@10.0.0.2:5672/prod,amqp://u:p@10.0.0.3/prod',
+    );
+    expect(loadConfig({ CLOUDAMQP_URL: list, REDIS_URL: 'redis://r', RELAY_SECRET: SECRET }).brokers?.rabbitmqUrl).to.include('10.0.0.3');
+    expect(() => loadConfig({ ...brokers, RABBITMQ_URL: 'amqp://u:p@a/prod,amqp://u:p@b/staging' })).to.throw(
+      ConfigError,
+      /^RABBITMQ_URL lists URLs that differ in more than host and port/,
+    );
+    expect(() => loadConfig({ ...brokers, RABBITMQ_URL: 'amqp://u:p@a,amqps://u:p@b' })).to.throw(ConfigError, /^RABBITMQ_URL lists URLs/);
+    expect(() => loadConfig({ ...brokers, RABBITMQ_URL: 'amqp://u:secret@a,b:5672' })).to.throw(
+      ConfigError,
+      /^RABBITMQ_URL must use amqp: or amqps: \("b:5672"\)/,
+    );
+    expect(() => loadConfig({ ...brokers, RABBITMQ_URL: 'amqp://u:secret@a,amqp://u:secret@b:99999' })).to.throw(
+      ConfigError,
+      /^(?!.*secret)RABBITMQ_URL/,
+    );
+  });
+
+  it('takes Redis Cluster seed nodes with REDIS_CLUSTER=true, and refuses a list without it or a database index with it', () => {
+    const seeds = 'redis://:pw@10.0.0.1:6379,redis://:pw@10.0.0.2:6379';
+    const cluster = loadConfig({ ...brokers, REDIS_URL: seeds, REDIS_CLUSTER: 'true' });
+    expect(cluster.redisCluster).to.equal(true);
+    expect(cluster.brokers?.redisUrl).to.equal(seeds);
+    expect(loadConfig(brokers).redisCluster).to.equal(false);
+    expect(() => loadConfig({ ...brokers, REDIS_URL: seeds })).to.throw(
+      ConfigError,
+      /^REDIS_URL lists 2 Redis nodes: set REDIS_CLUSTER=true for Redis Cluster, or give one URL$/,
+    );
+    expect(() => loadConfig({ ...brokers, REDIS_URL: 'redis://10.0.0.1:6379/3', REDIS_CLUSTER: 'true' })).to.throw(
+      ConfigError,
+      /^REDIS_URL selects database 3, but Redis Cluster has only database 0: remove "\/3" from the URL/,
+    );
+    expect(() => loadConfig({ ...brokers, REDIS_TLS_URL: 'rediss://h/1', REDIS_URL: '', REDIS_CLUSTER: 'true' })).to.throw(
+      ConfigError,
+      /^REDIS_TLS_URL selects database 1/,
+    );
+    expect(loadConfig({ ...brokers, REDIS_URL: 'redis://10.0.0.1:6379/0', REDIS_CLUSTER: 'true' }).redisCluster).to.equal(true);
+    expect(() => loadConfig({ ...brokers, REDIS_CLUSTER: 'yes' })).to.throw(ConfigError, /^REDIS_CLUSTER must be true or false/);
+  });
+
+  it('declares queues for a single node unless RABBITMQ_CLUSTER=true, which makes front_queue a quorum queue', () => {
+    expect(loadConfig(brokers).rabbitmqCluster).to.equal(false);
+    const cluster = loadConfig({ ...brokers, RABBITMQ_CLUSTER: 'true' });
+    expect(cluster.rabbitmqCluster).to.equal(true);
+    expect(cluster.replyQueueType).to.equal('quorum');
+    expect(() => loadConfig({ ...brokers, RABBITMQ_CLUSTER: 'true', REPLY_QUEUE_TYPE: 'classic' })).to.throw(
+      ConfigError,
+      /^REPLY_QUEUE_TYPE must be quorum with RABBITMQ_CLUSTER=true/,
+    );
+  });
+
   it('verifies the Redis TLS certificate unless told not to', () => {
     expect(loadConfig(brokers).redisTlsRejectUnauthorized).to.equal(true);
     expect(loadConfig({ ...brokers, REDIS_TLS_REJECT_UNAUTHORIZED: 'false' }).redisTlsRejectUnauthorized).to.equal(false);
@@ -93,6 +147,8 @@ describe('configuration from the environment', () => {
       RELAY_SECRET_PREVIOUS: 'z'.repeat(40),
       REDIS_PREFIX: 'other:',
       REDIS_TLS_REJECT_UNAUTHORIZED: 'false',
+      RABBITMQ_CLUSTER: 'true',
+      REDIS_CLUSTER: 'true',
       CORS_ORIGINS: 'https://app.example.com',
       TRUST_PROXY: '2',
       LOG_LEVEL: 'debug',

@@ -136,4 +136,17 @@ describe('worker', () => {
     expect(results).to.have.length(2);
     expect(results[0]!.data).to.deep.equal(results[1]!.data);
   });
+  it('stops a handler whose delivery was lost with its channel, sends nothing more and asks for no retry', async () => {
+    const { worker, sent } = setup(4);
+    const out = sent();
+    const deliveryLost = new AbortController();
+    const running = worker.process(
+      job({ type: 'sleep', body: { json: true, value: { ms: 60_000, steps: 1 } }, deliveryLost: deliveryLost.signal }),
+    );
+    while (out.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    deliveryLost.abort();
+    // A retry or a dead-letter copy would be a second copy of a job RabbitMQ already redelivers.
+    expect(await running).to.deep.equal({ kind: 'requeue' });
+    expect(out).to.deep.equal([{ id: '1-1', event: 'status', data: { status: 'processing', attempt: 1 } }]);
+  });
 });

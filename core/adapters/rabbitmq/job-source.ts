@@ -12,7 +12,12 @@ export interface JobSourceOptions {
   concurrency: number;
   retryBaseMs: number;
   maxAttempts: number;
+  /** Declare the delay queues for a RabbitMQ cluster (RABBITMQ_CLUSTER). */
+  cluster?: boolean;
 }
+
+/** How often deliveries in hand are checked for a lost channel. */
+const CHANNEL_CHECK_MS = 200;
 
 /** Consumes the queue of every job type's route with manual acks; a job is settled only when the worker says so. */
 export class RabbitJobSource implements JobSource {
@@ -21,6 +26,9 @@ export class RabbitJobSource implements JobSource {
   private consumers: Consumer[] = [];
   private readonly deadLetters: Publisher;
   private readonly retries: Publisher;
+  /** Each delivery being handled, with the consumer and consumer tag it came with. */
+  private readonly inHand = new Map<AbortController, { consumer: Consumer; tag: string }>();
+  private channelCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -32,7 +40,7 @@ export class RabbitJobSource implements JobSource {
       confirm: true,
       maxAttempts: 3,
       exchanges: [retryExchange],
-      queues: delays.map(retryQueue),
+      queues: delays.map((delay) => retryQueue(delay, options.cluster)),
       queueBindings: delays.map(retryBinding),
     });
   }
@@ -53,12 +61,39 @@ export class RabbitJobSource implements JobSource {
           concurrency,
           requeue: false,
         },
-        async (msg) => this.settle(msg, await handle(toInboundJob(msg, route)), route),
+        async (msg) => {
+          const lost = new AbortController();
+          this.inHand.set(lost, { consumer, tag: msg.consumerTag });
+          try {
+            const settlement = await handle(toInboundJob(msg, route, lost.signal));
+            // The broker already gave this delivery back to the queue: publishing a retry or a
+            // dead-letter copy now would make two of the job.
+            if (lost.signal.aborted) return ConsumerStatus.REQUEUE;
+            return await this.settle(msg, settlement, route);
+          } finally {
+            this.inHand.delete(lost);
+          }
+        },
       );
       consumer.on('error', (err) => this.onError(err));
       return consumer;
     });
+    this.channelCheck = setInterval(() => this.abortLostDeliveries(), CHANNEL_CHECK_MS);
+    this.channelCheck.unref();
     await Promise.all(this.consumers.map((c) => new Promise<void>((resolve) => c.once('ready', () => resolve()))));
+  }
+
+  /**
+   * A delivery can only be acked on the channel it came on. Once that channel is gone (its node
+   * went down, the connection broke), RabbitMQ has put the message back in the queue for another
+   * consumer, so the handler still running it is stopped: it would otherwise run the job a second
+   * time alongside the redelivery, then fail to ack. The consumer's tag changes (to '' and then
+   * to a new one) when its channel is lost.
+   */
+  private abortLostDeliveries(): void {
+    for (const [lost, { consumer, tag }] of this.inHand) {
+      if (consumer.consumerTag !== tag) lost.abort();
+    }
   }
 
   private settle(msg: AsyncMessage, settlement: Settlement, route: ResolvedRoute): Promise<ConsumerStatus> {
@@ -90,15 +125,18 @@ export class RabbitJobSource implements JobSource {
   }
 
   async stop(): Promise<void> {
+    // Closing a consumer clears its tag too; jobs in hand are then the drain's to finish.
+    clearInterval(this.channelCheck);
     await Promise.all(this.consumers.map((c) => c.close()));
     await this.deadLetters.close();
     await this.retries.close();
   }
 }
 
-function toInboundJob(msg: AsyncMessage, route: ResolvedRoute): InboundJob {
+function toInboundJob(msg: AsyncMessage, route: ResolvedRoute, deliveryLost: AbortSignal): InboundJob {
   const attempt = Number(msg.headers?.[ATTEMPT_HEADER] ?? 1);
   return {
+    deliveryLost,
     jobId: msg.correlationId || undefined,
     type: msg.type || route.jobType,
     replyTo: msg.replyTo || undefined,

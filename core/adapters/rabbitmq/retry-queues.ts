@@ -5,7 +5,7 @@
  * the step's delay, and a retry picks one at random: the jitter that keeps retries of many jobs
  * that failed together from arriving together.
  */
-import { JOBS_EXCHANGE } from './topology.js';
+import { clusterArguments, JOBS_EXCHANGE } from './topology.js';
 
 export const RETRY_EXCHANGE = 'relay.retry';
 // Headers exchanges ignore headers that start with "x-" when matching.
@@ -14,11 +14,17 @@ export { allRetryDelays, pickDelay } from '../../backoff.js';
 
 export const retryExchange = { exchange: RETRY_EXCHANGE, type: 'headers', durable: true };
 
-export function retryQueue(delayMs: number) {
+/**
+ * Classic queues on a single node. On a cluster (`cluster`) they are quorum queues like the job
+ * queues: a classic queue lives on one node, and a retry copy published while that node is down
+ * is confirmed and dropped.
+ */
+export function retryQueue(delayMs: number, cluster = false) {
+  const delay = { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': JOBS_EXCHANGE };
   return {
     queue: `${RETRY_EXCHANGE}.${delayMs}ms`,
     durable: true,
-    arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': JOBS_EXCHANGE },
+    arguments: cluster ? { 'x-queue-type': 'quorum' as const, ...delay, ...clusterArguments } : delay,
   };
 }
 

@@ -19,17 +19,32 @@ export function jobQueue(type: string): string {
  * Quorum queues: replicated when RabbitMQ is clustered, and they count deliveries, so a
  * message that keeps crashing its consumer is dead-lettered after `deliveryLimit` tries
  * instead of looping. Arguments cannot change once a queue exists: keep them in this one place.
+ * `cluster` (RABBITMQ_CLUSTER) adds the arguments of a clustered deployment, see clusterArguments.
  */
-export function workQueueArguments(deliveryLimit: number) {
+export function workQueueArguments(deliveryLimit: number, cluster = false) {
   return {
     'x-queue-type': 'quorum' as const,
     'x-dead-letter-exchange': DEAD_EXCHANGE,
     'x-delivery-limit': deliveryLimit,
+    ...(cluster ? clusterArguments : {}),
   };
 }
 
-export function workQueue(queue: string, deliveryLimit: number) {
-  return { queue, durable: true, arguments: workQueueArguments(deliveryLimit) };
+/**
+ * On a cluster: each queue's leader on the node with the fewest leaders (not the node the
+ * declaring process happens to use), and dead letters handed over at least once: a message
+ * leaves a queue for its dead-letter exchange only once the target queue confirmed it, so a
+ * delay queue expiring a retry while a node is down cannot lose it. At-least-once dead-lettering
+ * requires `reject-publish` overflow; with no length limit set, nothing is ever rejected.
+ */
+export const clusterArguments = {
+  'x-queue-leader-locator': 'balanced',
+  'x-dead-letter-strategy': 'at-least-once',
+  'x-overflow': 'reject-publish',
+} as const;
+
+export function workQueue(queue: string, deliveryLimit: number, cluster = false) {
+  return { queue, durable: true, arguments: workQueueArguments(deliveryLimit, cluster) };
 }
 
 export const jobsExchange = { exchange: JOBS_EXCHANGE, type: 'topic', durable: true };
@@ -44,14 +59,21 @@ export type ReplyQueueType = 'classic' | 'quorum';
  * either order. Quorum: replicated on a cluster and with a delivery limit, but such a program's
  * own declaration of it then fails.
  */
-export function replyQueue(type: ReplyQueueType, deliveryLimit: number): QueueSpec {
-  return type === 'quorum' ? workQueue(REPLY_QUEUE, deliveryLimit) : { queue: REPLY_QUEUE, durable: true };
+export function replyQueue(type: ReplyQueueType, deliveryLimit: number, cluster = false): QueueSpec {
+  return type === 'quorum' ? workQueue(REPLY_QUEUE, deliveryLimit, cluster) : { queue: REPLY_QUEUE, durable: true };
+}
+
+function deadQueueFor(cluster: boolean): QueueSpec {
+  if (!cluster) return deadQueue;
+  return { ...deadQueue, arguments: { ...deadQueue.arguments, 'x-queue-leader-locator': clusterArguments['x-queue-leader-locator'] } };
 }
 
 export interface TopologyOptions {
   routes: ResolvedRoute[];
   deliveryLimit: number;
   replyQueueType: ReplyQueueType;
+  /** Declare for a RabbitMQ cluster (RABBITMQ_CLUSTER). */
+  cluster?: boolean;
 }
 
 /**
@@ -61,11 +83,11 @@ export interface TopologyOptions {
  */
 export async function declareTopology(connection: Connection, options: TopologyOptions): Promise<void> {
   await declareExchangeIfAbsent(connection, deadExchange);
-  await declareQueueIfAbsent(connection, deadQueue);
+  await declareQueueIfAbsent(connection, deadQueueFor(options.cluster ?? false));
   await connection.queueBind({ queue: DEAD_QUEUE, exchange: DEAD_EXCHANGE, routingKey: '#' });
   await declareExchangeIfAbsent(connection, jobsExchange);
-  for (const route of options.routes) await declareRoute(connection, route, options.deliveryLimit);
-  await declareQueueIfAbsent(connection, replyQueue(options.replyQueueType, options.deliveryLimit));
+  for (const route of options.routes) await declareRoute(connection, route, options.deliveryLimit, options.cluster ?? false);
+  await declareQueueIfAbsent(connection, replyQueue(options.replyQueueType, options.deliveryLimit, options.cluster));
 }
 
 /**
@@ -85,8 +107,11 @@ export async function keepTopologyDeclared(
 }
 
 /** A route's exchange (of the route's type), its queue (Relay's arguments only on Relay's own) and the binding between them. */
-async function declareRoute(connection: Connection, route: ResolvedRoute, deliveryLimit: number): Promise<void> {
-  await declareQueueIfAbsent(connection, route.ownQueue ? workQueue(route.queue, deliveryLimit) : { queue: route.queue, durable: true });
+async function declareRoute(connection: Connection, route: ResolvedRoute, deliveryLimit: number, cluster: boolean): Promise<void> {
+  await declareQueueIfAbsent(
+    connection,
+    route.ownQueue ? workQueue(route.queue, deliveryLimit, cluster) : { queue: route.queue, durable: true },
+  );
   // The default exchange ('') routes by queue name by itself and cannot be declared or bound.
   if (route.exchange === '') return;
   await declareExchangeIfAbsent(connection, { exchange: route.exchange, type: route.exchangeType, durable: true });

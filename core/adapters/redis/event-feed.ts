@@ -1,7 +1,20 @@
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import type { Logger } from '../../logger.js';
 import type { EventFeed } from '../../ports/index.js';
 import { decodeNotification, type JobEvent } from '../../protocol/index.js';
+import { type RedisClient, subscriberOf } from './connection.js';
 import type { RedisKeys } from './keys.js';
+import { RedisShardedEventFeed } from './sharded-event-feed.js';
+
+export type ClosableEventFeed = EventFeed & { close(): Promise<void> };
+
+/** The live-event feed: pub/sub on its own connection to one Redis, sharded pub/sub on Redis Cluster. */
+export function eventFeedFor(redis: RedisClient, keys: RedisKeys, connectionName: string, logger: Logger): ClosableEventFeed {
+  if (redis instanceof Cluster) return new RedisShardedEventFeed(redis, keys, connectionName, logger);
+  const subscriber = subscriberOf(redis, connectionName) as Redis;
+  subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));
+  return new RedisEventFeed(subscriber, keys);
+}
 
 /**
  * Live events through Redis pub/sub on one dedicated connection per process, subscribed only
@@ -44,5 +57,9 @@ export class RedisEventFeed implements EventFeed {
 
   async unsubscribe(jobId: string): Promise<void> {
     await this.subscriber.unsubscribe(this.keys.channel(jobId));
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber.quit();
   }
 }

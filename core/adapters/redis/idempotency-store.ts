@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { IdempotencyClaim, IdempotencyStore } from '../../ports/index.js';
+import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
-type RedisWithScripts = Redis & {
+type RedisWithScripts = RedisClient & {
   relayClaimKey(key: string, value: string, ttl: number): Promise<string | null>;
   relayTakeOverKey(key: string, fromJobId: string, value: string, ttl: number): Promise<number>;
   relayMarkPublished(key: string, jobId: string): Promise<number>;
@@ -17,7 +17,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly ttlSeconds: number,
     /** A pending claim older than this belonged to a request that died or was answered 503. */

@@ -1,16 +1,16 @@
-import type { Redis } from 'ioredis';
 import type { JobAdmission } from '../../ports/index.js';
+import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
-type RedisWithScripts = Redis & { relayAdmitJob(job: string): Promise<number> };
+type RedisWithScripts = RedisClient & { relayAdmitJob(job: string): Promise<number> };
 
 /** Marks the job record taken, in the script that checks it is neither final nor gone. */
 export class RedisJobAdmission implements JobAdmission {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {
     defineScript(redis, 'relayAdmitJob', 'admit-job', 1);

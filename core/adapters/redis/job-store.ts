@@ -1,12 +1,12 @@
-import type { Redis } from 'ioredis';
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
 import type { AppendOutcome, HealthCheck, JobStore, WithdrawOutcome } from '../../ports/index.js';
 import type { EventName, JobEvent } from '../../protocol/index.js';
 import { isFinalEvent, QUEUED_EVENT } from '../../protocol/index.js';
+import { type RedisClient, redisReady } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
-type RedisWithScripts = Redis & {
+type RedisWithScripts = RedisClient & {
   relayCreateJob(job: string, log: string, ...args: string[]): Promise<number>;
   relayReadLog(job: string, log: string, start: string): Promise<[string[], [string, string[]][]]>;
   relayAppendEvent(job: string, log: string, channel: string, ...args: string[]): Promise<AppendOutcome>;
@@ -18,9 +18,11 @@ export class RedisJobStore implements JobStore, HealthCheck {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly ttlSeconds: number,
+    /** On Redis Cluster, events go out by sharded pub/sub (SPUBLISH): only the job's shard carries them. */
+    private readonly sharded = false,
   ) {
     defineScript(redis, 'relayAppendEvent', 'append-event', 3);
     defineScript(redis, 'relayCreateJob', 'create-job', 2);
@@ -59,6 +61,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
       now.toISOString(),
       String(this.ttlSeconds),
       acceptGap ? '1' : '0',
+      this.sharded ? 'SPUBLISH' : 'PUBLISH',
       ...changes,
     );
   }
@@ -77,7 +80,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
   }
 
   async isHealthy(): Promise<boolean> {
-    return this.redis.status === 'ready';
+    return redisReady(this.redis);
   }
 }
 

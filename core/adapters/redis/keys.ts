@@ -38,6 +38,11 @@ export class RedisKeys {
     return `${this.prefix}deadlines`;
   }
 
+  /** On Redis Cluster, deadlines are spread over buckets, each its own slot. */
+  deadlineBucket(bucket: number): string {
+    return `${this.prefix}deadlines:{${bucket}}`;
+  }
+
   rateLimit(key: string, window: number): string {
     return `${this.prefix}rate:${key}:${window}`;
   }

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { RateLimiter, StreamQuota } from '../../ports/index.js';
+import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
-type RedisWithScripts = Redis & {
+type RedisWithScripts = RedisClient & {
   relayAcquireStreamJobs(key: string, max: number, leaseMs: number, holder: string, ...jobIds: string[]): Promise<number>;
   relayRenewStreamJobs(key: string, leaseMs: number, holder: string, ...jobIds: string[]): Promise<number>;
   relayHit(key: string, ttl: number): Promise<number>;
@@ -18,7 +18,7 @@ export class RedisLimits implements RateLimiter, StreamQuota {
   private readonly redis: RedisWithScripts;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {
     defineScript(redis, 'relayAcquireStreamJobs', 'acquire-stream-jobs', 1);

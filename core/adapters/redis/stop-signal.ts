@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { StopSignal } from '../../ports/index.js';
+import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 
 /** Stop requests on one pub/sub channel that every worker listens to; the message is the job id. */
@@ -8,9 +8,9 @@ export class RedisStopSignal implements StopSignal {
   private listening = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** A connection in subscriber mode, needed only by workers (`onStop`). */
-    private readonly subscriber: Redis | undefined,
+    private readonly subscriber: RedisClient | undefined,
     private readonly keys: RedisKeys,
   ) {}
 

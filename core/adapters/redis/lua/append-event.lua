@@ -3,7 +3,8 @@
 -- KEYS[1] job record (hash), KEYS[2] event log (stream), KEYS[3] notification channel
 -- ARGV[1] event id "<attempt>-<seq>", ARGV[2] event name, ARGV[3] data (JSON),
 -- ARGV[4] "1" when final, ARGV[5] now (ISO 8601), ARGV[6] ttl seconds,
--- ARGV[7] "1" to accept a gap in the sequence, ARGV[8..] record fields to set, as name/value pairs
+-- ARGV[7] "1" to accept a gap in the sequence, ARGV[8] PUBLISH, or SPUBLISH on Redis Cluster (the
+-- channel then lives on the job's own shard), ARGV[9..] record fields to set, as name/value pairs
 local state = redis.call('HMGET', KEYS[1], 'last_id', 'final')
 local last = state[1]
 if not last then return 'unknown-job' end
@@ -28,9 +29,9 @@ end
 
 redis.call('XADD', KEYS[2], id, 'e', ARGV[2], 'd', ARGV[3])
 local fields = { 'last_id', id, 'final', ARGV[4], 'updated_at', ARGV[5] }
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('PUBLISH', KEYS[3], id .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
+redis.call(ARGV[8], KEYS[3], id .. '\n' .. ARGV[2] .. '\n' .. ARGV[3])
 return 'appended'
