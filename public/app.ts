@@ -2,7 +2,7 @@
 
 import { type ConnectionState, EventConnection } from './event-connection.js';
 import { announcement, createCard, renderCard } from './job-card.js';
-import { applyEvent, type JobState, loadJobs, saveJobs } from './job-state.js';
+import { applyEvent, type JobState, loadJobs, markGone, saveJobs } from './job-state.js';
 
 const jobs: JobState[] = loadJobs();
 const cards = document.querySelector<HTMLOListElement>('#cards')!;
@@ -27,6 +27,14 @@ const stream = new EventConnection({
     saveJobs(jobs);
     renderCard(cardFor(job), job);
     if (job.status !== before) announce(announcement(job));
+  },
+  onGone(jobIds) {
+    for (const job of jobs.filter((j) => jobIds.includes(j.jobId))) {
+      markGone(job);
+      renderCard(cardFor(job), job);
+      announce(announcement(job));
+    }
+    saveJobs(jobs);
   },
   onConnection(state) {
     connection.dataset.state = state;

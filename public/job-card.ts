@@ -36,14 +36,16 @@ export function createCard(job: JobState): HTMLLIElement {
   return card;
 }
 
+const GONE_TEXT = 'No longer known to the server (expired or lost)';
+
 export function renderCard(card: HTMLLIElement, job: JobState): void {
-  card.dataset.status = job.status;
+  card.dataset.status = job.gone ? 'gone' : job.status;
   const status = card.querySelector<HTMLParagraphElement>('.status')!;
-  status.textContent = STATUS_TEXT[job.status] + (job.attempt && job.attempt > 1 ? ` (attempt ${job.attempt})` : '');
+  status.textContent = job.gone ? GONE_TEXT : STATUS_TEXT[job.status] + (job.attempt && job.attempt > 1 ? ` (attempt ${job.attempt})` : '');
 
   const progress = card.querySelector<HTMLProgressElement>('.progress')!;
   const progressText = card.querySelector<HTMLParagraphElement>('.progress-text')!;
-  const showProgress = job.percent !== undefined;
+  const showProgress = job.percent !== undefined && !job.gone;
   progress.hidden = !showProgress;
   progressText.hidden = !showProgress;
   if (showProgress) {
@@ -65,6 +67,7 @@ export function renderCard(card: HTMLLIElement, job: JobState): void {
 
 export function announcement(job: JobState): string {
   const name = TYPE_TEXT[job.type] ?? job.type;
+  if (job.gone) return `${name}: ${GONE_TEXT.toLowerCase()}.`;
   if (job.status === 'succeeded') return `${name} finished.`;
   if (job.status === 'failed') return `${name} failed: ${job.error?.message ?? ''}`;
   return `${name}: ${STATUS_TEXT[job.status].toLowerCase()}.`;

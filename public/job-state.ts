@@ -14,7 +14,10 @@ export interface JobState {
   message?: string;
   result?: unknown;
   error?: FailedData;
+  /** No more events will come: the final one arrived, or the server no longer knows the job. */
   final: boolean;
+  /** The server no longer knows the job (expired, lost, or its token no longer valid). */
+  gone?: boolean;
 }
 
 const STORAGE_KEY = 'relay.jobs.v2';
@@ -30,6 +33,12 @@ export function loadJobs(): JobState[] {
 
 export function saveJobs(jobs: JobState[]): void {
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(jobs));
+}
+
+/** The server no longer knows the job: it is shown as such and never asked for again. */
+export function markGone(job: JobState): void {
+  job.gone = true;
+  job.final = true;
 }
 
 /** Applies one event to a job; false when the job already had it (so nothing is shown twice). */

@@ -7,7 +7,8 @@ import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
 
 export type StreamOutcome =
-  | { kind: 'not-found' }
+  /** Jobs the server does not know: unknown, expired, lost, or asked for with a wrong token. */
+  | { kind: 'not-found'; jobIds: string[] }
   | { kind: 'already-final' }
   /** A position past the log of a job that is not final: nothing could ever be sent after it. */
   | { kind: 'ahead-of-log'; jobIds: string[] }
@@ -37,7 +38,7 @@ export interface StreamParams {
 export async function openJobStream(params: StreamParams & { jobId: string; lastEventId: string | undefined }): Promise<StreamOutcome> {
   const follower = await JobFollower.open(params.hub, params.store, params.jobId, params.lastEventId);
   if (params.clientGone()) return abandon([follower], { kind: 'client-gone' });
-  if (!follower.record) return abandon([follower], { kind: 'not-found' });
+  if (!follower.record) return abandon([follower], { kind: 'not-found', jobIds: [follower.jobId] });
   if (follower.aheadOfLog) return abandon([follower], { kind: 'ahead-of-log', jobIds: [follower.jobId] });
   if (follower.finishedBeforeStart) return abandon([follower], { kind: 'already-final' });
   const session = openSession(params, [follower]);
@@ -55,9 +56,13 @@ export async function openJobStream(params: StreamParams & { jobId: string; last
  * the order the jobs were asked for (`1-3,0-1,1-7`), so Last-Event-ID resumes them all.
  */
 export async function openMultiJobStream(
-  params: StreamParams & { jobs: { jobId: string; after: string | undefined }[] },
+  params: StreamParams & {
+    /** In the order listed; a job that is not `known` (its token does not match) is not streamed. */
+    jobs: { jobId: string; after: string | undefined; known: boolean }[];
+  },
 ): Promise<StreamOutcome> {
-  const opened = await Promise.allSettled(params.jobs.map((job) => JobFollower.open(params.hub, params.store, job.jobId, job.after)));
+  const known = params.jobs.filter((job) => job.known);
+  const opened = await Promise.allSettled(known.map((job) => JobFollower.open(params.hub, params.store, job.jobId, job.after)));
   const followers = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const failed = opened.find((o) => o.status === 'rejected');
   if (failed) {
@@ -65,7 +70,9 @@ export async function openMultiJobStream(
     throw failed.reason;
   }
   if (params.clientGone()) return abandon(followers, { kind: 'client-gone' });
-  if (followers.some((f) => !f.record)) return abandon(followers, { kind: 'not-found' });
+  const recorded = new Set(followers.filter((f) => f.record).map((f) => f.jobId));
+  const unknown = params.jobs.filter((job) => !recorded.has(job.jobId)).map((job) => job.jobId);
+  if (unknown.length > 0) return abandon(followers, { kind: 'not-found', jobIds: unknown });
   const ahead = followers.filter((f) => f.aheadOfLog);
   if (ahead.length > 0) return abandon(followers, { kind: 'ahead-of-log', jobIds: ahead.map((f) => f.jobId) });
   if (followers.every((f) => f.finishedBeforeStart)) return abandon(followers, { kind: 'already-final' });

@@ -35,13 +35,23 @@ export interface StreamRouteDeps {
 
 type Hooks = Pick<StreamParams, 'clientGone' | 'onOpen' | 'onClose' | 'observe'>;
 
+const UNKNOWN_JOBS_MESSAGE = 'No such job: unknown, expired, or its token is not valid';
 const JOB_EVENTS = /^\/api\/jobs\/([^/]+)\/events$/;
 
 /** Returns a handler that serves the stream routes and answers false for anything else. */
 export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const cors = new Set(deps.corsOrigins);
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, jobIds: string[], open: (hooks: Hooks) => Promise<StreamOutcome>) => {
+  /**
+   * Opens a stream of `jobIds` with `open`, within the client's stream limit. `listUnknown`: a
+   * 404 names the unknown jobs (for a multi-job stream, so a client can drop those and keep
+   * streaming the others).
+   */
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    stream: { jobIds: string[]; listUnknown: boolean; open: (hooks: Hooks) => Promise<StreamOutcome> },
+  ) => {
     if (!deps.accepting()) return writeError(res, 'unavailable', 'This instance is shutting down');
     // The connection may close during any wait below; from here on that is known.
     let gone = false;
@@ -50,13 +60,13 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     // stream to, and counting it under a shared "unknown" key would let it take others' slots.
     const ip = deps.clientIp(req);
     if (!ip) return writeError(res, 'bad_request', 'The client address is unknown');
-    const slot = await deps.slots.acquire(ip, jobIds);
+    const slot = await deps.slots.acquire(ip, stream.jobIds);
     if (!slot) return writeError(res, 'rate_limited', 'Too many jobs streamed by this client', undefined, 5);
     const release = () => slot.release();
     if (gone) return release();
     const { metrics } = deps;
     try {
-      const outcome = await open({
+      const outcome = await stream.open({
         clientGone: () => gone,
         onOpen: () => metrics.openStreams.inc(),
         onClose: () => {
@@ -72,7 +82,9 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
       });
       if (outcome.kind === 'streaming') return;
       release();
-      if (outcome.kind === 'not-found') writeError(res, 'not_found', 'No such job');
+      if (outcome.kind === 'not-found' && stream.listUnknown)
+        writeError(res, 'not_found', UNKNOWN_JOBS_MESSAGE, { unknown_jobs: outcome.jobIds });
+      else if (outcome.kind === 'not-found') writeError(res, 'not_found', 'No such job');
       else if (outcome.kind === 'already-final') res.writeHead(204).end();
       else if (outcome.kind === 'ahead-of-log')
         writeError(
@@ -99,47 +111,56 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     if (lastEventId !== undefined && !isEventId(lastEventId)) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not an event id of this stream');
     }
-    void serve(req, res, [id], (hooks) =>
-      openJobStream({
-        hub: deps.hub,
-        store: deps.store,
-        jobId: id,
-        lastEventId,
-        res,
-        session: deps.session,
-        sessions: deps.sessions,
-        ...hooks,
-      }),
-    );
+    void serve(req, res, {
+      jobIds: [id],
+      listUnknown: false,
+      open: (hooks) =>
+        openJobStream({
+          hub: deps.hub,
+          store: deps.store,
+          jobId: id,
+          lastEventId,
+          res,
+          session: deps.session,
+          sessions: deps.sessions,
+          ...hooks,
+        }),
+    });
   };
 
   const severalJobs = (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const jobs = parseJobList(url.searchParams.get('jobs'));
     if (jobs === 'too-many')
       return writeError(res, 'validation_failed', `At most ${MULTI_STREAM_MAX_JOBS} jobs per stream`, { jobs: ['too many'] });
-    if (!jobs || jobs.some((j) => !isJobId(j.jobId) || !isValidToken(deps.secrets, j.jobId, j.token))) {
-      return writeError(res, 'not_found', 'No such job');
-    }
+    if (!jobs) return writeError(res, 'not_found', 'No such job');
     const cursor = resumePosition(req, url);
     const positions = cursor === undefined ? jobs.map(() => undefined) : parseCursor(cursor, jobs.length);
     if (!positions) {
       return writeError(res, 'invalid_last_event_id', 'Last-Event-ID is not a cursor of this stream');
     }
-    void serve(
-      req,
-      res,
-      jobs.map((j) => j.jobId),
-      (hooks) =>
+    // A job whose token does not match is answered as an unknown one, in the same list.
+    const listed = jobs.map((j, i) => ({
+      jobId: j.jobId,
+      after: positions[i],
+      known: isJobId(j.jobId) && isValidToken(deps.secrets, j.jobId, j.token),
+    }));
+    if (!listed.some((j) => j.known)) {
+      return writeError(res, 'not_found', UNKNOWN_JOBS_MESSAGE, { unknown_jobs: listed.map((j) => j.jobId) });
+    }
+    void serve(req, res, {
+      jobIds: listed.filter((j) => j.known).map((j) => j.jobId),
+      listUnknown: true,
+      open: (hooks) =>
         openMultiJobStream({
           hub: deps.hub,
           store: deps.store,
-          jobs: jobs.map((j, i) => ({ jobId: j.jobId, after: positions[i] })),
+          jobs: listed,
           res,
           session: deps.session,
           sessions: deps.sessions,
           ...hooks,
         }),
-    );
+    });
   };
 
   return (req, res) => {

@@ -38,6 +38,7 @@ for (const [kind, make] of kinds) {
 
     it('counts distinct jobs: a job leased by several holders counts once, and a refusal takes nothing', async () => {
       const c = client();
+      expect(await quota.acquire(c, 'web-1', [], 3, LONG), 'no job at all').to.equal(true);
       expect(await quota.acquire(c, 'web-1', ['a', 'b'], 3, LONG)).to.equal(true);
       expect(await quota.acquire(c, 'web-2', ['a', 'b'], 3, LONG), 'the same jobs elsewhere').to.equal(true);
       expect(await quota.acquire(c, 'web-2', ['b', 'c'], 3, LONG)).to.equal(true);

@@ -26,5 +26,5 @@ if count > tonumber(ARGV[1]) then return 0 end
 local ends = string.format('%.0f', now + tonumber(ARGV[2]))
 for i = 4, #ARGV do redis.call('ZADD', KEYS[1], ends, ARGV[i] .. '@' .. ARGV[3]) end
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], last[2])
+if last[2] then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 return 1
