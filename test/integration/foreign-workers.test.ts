@@ -1,47 +1,29 @@
 /**
  * Workers that are not Node, on real RabbitMQ and Redis: the planning service's PHP consumer
  * (php-amqplib), which knows nothing of Relay and answers with plain replies, and a Python worker
- * (pika) written from docs/worker-protocol.md that sends Relay's envelope. A Relay worker runs
- * alongside, for the built-in types. TEST_SHOW_WORKERS=1 prints each program's own output next
- * to the events the client received.
+ * (pika) written from docs/worker-protocol.md that sends Relay's envelope. Their job types are
+ * JSON files in test/workers/jobs (no Relay code), which Relay's web and worker processes, started
+ * from the build, load from JOBS_DIR; Relay's worker runs the one Node type there meanwhile.
+ * TEST_SHOW_WORKERS=1 prints each program's own output next to the events the client received.
  */
 import path from 'node:path';
 import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
-import { z } from 'zod';
-import { defineJobType, type JobType, normaliseJobType } from '../../core/jobs/index.js';
-import { createVhost, deleteRedisPrefix, messagesHeld, queueDepths, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import {
+  createVhost,
+  deleteRedisPrefix,
+  messagesHeld,
+  queueDepths,
+  REDIS_BASE_URL,
+  type TestVhost,
+  testRedisPrefix,
+  waitFor,
+} from '../helpers/brokers.js';
 import { type Accepted, type FollowResult, finals, follow, type ReceivedEvent, submit } from '../helpers/client.js';
 import { type ForeignProgram, PHP, PYTHON, startForeignProgram } from '../helpers/foreign-program.js';
-import { JOB_TYPES } from '../helpers/job-types.js';
-import { type RelayOnVhost, startRelayOnVhost } from '../helpers/relay-on-vhost.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 
 const WORKERS = path.resolve(import.meta.dirname, '../workers');
-
-const notRunByRelay = async (): Promise<never> => {
-  throw new Error('run by another program');
-};
-
-/** Types whose workers are not Node: the web knows them, Relay's worker does not run them. */
-const FOREIGN_TYPES: JobType[] = [
-  normaliseJobType(
-    defineJobType({
-      name: 'planning-save',
-      input: z.object({ user_id: z.number().int().positive(), planning: z.string().min(1) }),
-      route: { exchange: 'Planning', exchangeType: 'topic', routingKey: 'save', queue: 'save_queue' },
-      handler: notRunByRelay,
-    }),
-  ),
-  normaliseJobType(
-    defineJobType({
-      name: 'py-count',
-      input: z.object({ steps: z.number().int().min(1).max(20) }),
-      handler: notRunByRelay,
-    }),
-  ),
-  normaliseJobType(defineJobType({ name: 'py-explode', input: z.object({}), handler: notRunByRelay })),
-];
-const WEB_TYPES: ReadonlyMap<string, JobType> = new Map([...JOB_TYPES, ...FOREIGN_TYPES.map((t) => [t.name, t] as const)]);
 
 const summary = (events: ReceivedEvent[]) => events.map((e) => `${e.id} ${e.event} ${JSON.stringify(e.data)}`);
 
@@ -66,12 +48,20 @@ describe('workers in other languages', function () {
   this.timeout(60_000);
   let vhost: TestVhost;
   let prefix: string;
-  let relay: RelayOnVhost | undefined;
+  const relay: RelayProcess[] = [];
   const programs: ForeignProgram[] = [];
 
+  /** Relay's web and worker, as a user runs them: the built processes, with the job types of test/workers/jobs. */
   const startRelay = async () => {
-    relay = await startRelayOnVhost({ amqpUrl: vhost.url, redisPrefix: prefix, webTypes: WEB_TYPES, workerTypes: JOB_TYPES });
-    return relay;
+    const env = relayEnv({
+      amqpUrl: vhost.url,
+      redisUrl: REDIS_BASE_URL,
+      redisPrefix: prefix,
+      extra: { JOBS_DIR: path.join(WORKERS, 'jobs') },
+    });
+    const [web, worker] = await Promise.all([startRelayProcess('web', 'web', env), startRelayProcess('worker', 'worker', env)]);
+    relay.push(web!, worker!);
+    return { base: `http://127.0.0.1:${web!.port}`, worker: worker! };
   };
   const startPhp = async () => {
     const php = await startForeignProgram(
@@ -92,10 +82,10 @@ describe('workers in other languages', function () {
 
   afterEach(async () => {
     await Promise.all(programs.splice(0).map((p) => p.stop()));
-    await relay?.stop();
-    relay = undefined;
+    const codes = await Promise.all(relay.splice(0).map((p) => p.stop()));
     await vhost.remove();
     await deleteRedisPrefix(prefix);
+    expect(codes, "Relay's processes exit cleanly").to.deep.equal(codes.map(() => 0));
   });
 
   describe("the planning service's PHP consumer, answering with a plain JSON body", () => {
@@ -121,27 +111,28 @@ describe('workers in other languages', function () {
       expect(await queueDepths(vhost.url, ['relay.dead', 'front_queue'])).to.deep.equal({ 'relay.dead': 0, front_queue: 0 });
     }
 
-    /** Relay's own worker runs its types meanwhile. */
-    async function expectRelayWorkerRuns(base: string) {
-      const { events } = await follow(`${base}${(await submit(base, 'echo', { payload: 'from node' })).events_url}`);
+    /** Relay's own worker runs its type meanwhile, and only that one. */
+    async function expectRelayWorkerRuns(base: string, worker: RelayProcess) {
+      const { events } = await follow(`${base}${(await submit(base, 'node-echo', { payload: 'from node' })).events_url}`);
       expect(finals(events).map((e) => e.data)).to.deep.equal(['from node']);
+      expect(worker.output()).to.match(/"job_types":\["node-echo"\]/);
     }
 
     it('PHP first, then Relay: the job ends with the PHP body as its result, once', async () => {
       const php = await startPhp();
-      const { base } = await startRelay();
+      const { base, worker } = await startRelay();
       const accepted = await submit(base, 'planning-save', { user_id: 7, planning: 'Monday 9:00-12:00' });
       await expectPlanningSaved(php, base, accepted, 'PHP first, then Relay');
-      await expectRelayWorkerRuns(base);
+      await expectRelayWorkerRuns(base, worker);
     });
 
     it('Relay first, a job waiting in save_queue, then PHP: its own declarations succeed and it answers the job, once', async () => {
-      const { base } = await startRelay();
+      const { base, worker } = await startRelay();
       const accepted = await submit(base, 'planning-save', { user_id: 7, planning: 'Tuesday 14:00-18:00' });
       await waitFor(async () => (await queueDepths(vhost.url, ['save_queue'])).save_queue === 1, 5_000, 'the job to wait in save_queue');
       const php = await startPhp();
       await expectPlanningSaved(php, base, accepted, 'Relay first, then PHP');
-      await expectRelayWorkerRuns(base);
+      await expectRelayWorkerRuns(base, worker);
     });
 
     it('a plain reply delivered again (a redelivery) is a duplicate: dropped, not a second result nor a dead letter', async () => {
