@@ -1,12 +1,9 @@
 /**
  * What an operator relies on: security headers, cross-site refusal, CORS, abuse limits shared
- * by instances (Redis-backed), secret rotation, metrics, logs without secrets, dead letters.
+ * by instances (Redis-backed), secret rotation, metrics, logs without secrets (dead letters: dead-letter-replay.test.ts).
  */
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { Connection } from 'rabbitmq-client';
 import { assembleWorker } from '../../consumer/assemble.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
@@ -16,7 +13,6 @@ import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRed
 import { follow, submit } from '../helpers/client.js';
 import { relayEnv, startRelayProcess, TEST_SECRET, withFreshPort } from '../helpers/processes.js';
 
-const run = promisify(execFile);
 const OLD_SECRET = 'an-older-secret-that-is-being-rotated-out';
 const RATE_WINDOW_SECONDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -189,37 +185,6 @@ describe('operations and security (real brokers)', function () {
     expect(text).to.include('process_resident_memory_bytes');
     const completions = await Promise.all(webs.map(async (w) => (await fetch(`http://127.0.0.1:${w.web.port}/metrics`)).text()));
     expect(completions.join('\n')).to.match(/relay_jobs_completed_total\{type="echo",outcome="succeeded"\} [1-9]/);
-  });
-
-  it('lists dead letters with their reason and replays the chosen ones into their job queue', async () => {
-    const rabbit = new Connection({ url: vhost.url, noDelay: true });
-    const publisher = rabbit.createPublisher({ confirm: true });
-    const jobId = crypto.randomUUID();
-    try {
-      await publisher.send(
-        {
-          exchange: 'relay.dead',
-          routingKey: 'echo',
-          durable: true,
-          correlationId: jobId,
-          type: 'echo',
-          contentType: 'application/json',
-          headers: { 'x-relay-dead-reason': 'handler_error: test', 'x-relay-dead-from': 'relay.jobs.echo' },
-        },
-        { payload: 'replayed' },
-      );
-    } finally {
-      await publisher.close();
-      await rabbit.close();
-    }
-    const cli = (args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'consumer/dead-letters.ts', ...args], { env: { ...process.env, RABBITMQ_URL: vhost.url } });
-    const listed = await cli(['list']);
-    expect(listed.stdout).to.include(jobId).and.include('reason: handler_error: test').and.include('from relay.jobs.echo');
-    const replayed = await cli(['replay', jobId]);
-    expect(replayed.stdout).to.include('replayed 1');
-    const after = await cli(['list']);
-    expect(after.stdout).not.to.include(jobId);
   });
 });
 
