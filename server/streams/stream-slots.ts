@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import type { StreamQuota } from '../../core/ports/index.js';
 
+const WARN_EVERY_MS = 5_000;
+
 export interface StreamSlotOptions {
   /** The most jobs one client may stream at once across instances, and its most connections on this one. */
   maxPerClient: number;
@@ -30,6 +32,7 @@ export class StreamSlots {
   /** client → its streams on this process. */
   private readonly connections = new Map<string, number>();
   private renewTimer: NodeJS.Timeout | undefined;
+  private readonly warnings = new Map<string, { at: number; since: number }>();
 
   constructor(
     private readonly quota: StreamQuota,
@@ -38,7 +41,7 @@ export class StreamSlots {
 
   /** A slot for a stream of `jobIds`, or undefined when the client is at its limit. */
   async acquire(client: string, jobIds: readonly string[]): Promise<StreamSlot | undefined> {
-    const { maxPerClient, leaseMs, logger } = this.options;
+    const { maxPerClient, leaseMs } = this.options;
     if ((this.connections.get(client) ?? 0) >= maxPerClient) return undefined;
     // Counted here before the quota answers, so a stream of the same job closing meanwhile
     // cannot end the lease this one is about to rely on.
@@ -49,7 +52,7 @@ export class StreamSlots {
     } catch (err) {
       // The limit is not worth refusing streams for while Redis is away; the renewals record
       // these jobs once it is back.
-      logger.warn({ err }, 'stream quota unavailable; stream allowed');
+      this.warn('acquire', err, 'stream quota unavailable; stream allowed');
     }
     if (!granted) {
       this.unhold(client, jobIds);
@@ -98,7 +101,7 @@ export class StreamSlots {
     if (ended.length > 0) {
       this.quota
         .release(client, this.holder, ended)
-        .catch((err) => this.options.logger.warn({ err }, 'stream quota release failed; the lease runs out by itself'));
+        .catch((err) => this.warn('release', err, 'stream quota release failed; the lease runs out by itself'));
     }
   }
 
@@ -106,7 +109,20 @@ export class StreamSlots {
     const renewals = [...this.jobs].map(([client, held]) => this.quota.renew(client, this.holder, [...held.keys()], this.options.leaseMs));
     void Promise.allSettled(renewals).then((outcomes) => {
       const failed = outcomes.filter((o) => o.status === 'rejected');
-      if (failed.length > 0) this.options.logger.warn({ err: failed[0]!.reason, clients: failed.length }, 'stream lease renewal failed');
+      for (const failure of failed) this.warn('renew', failure.reason, 'stream lease renewal failed; retried at the next renewal');
     });
+  }
+
+  /** While Redis keeps failing, one line per kind every few seconds (with the count), not one per stream. */
+  private warn(kind: string, err: unknown, message: string): void {
+    const state = this.warnings.get(kind) ?? { at: 0, since: 0 };
+    state.since++;
+    const now = Date.now();
+    if (now - state.at >= WARN_EVERY_MS) {
+      this.options.logger.warn({ err, failures: state.since }, message);
+      state.at = now;
+      state.since = 0;
+    }
+    this.warnings.set(kind, state);
   }
 }
