@@ -41,14 +41,14 @@ export function parseReply(value: unknown): Reply | undefined {
 export const PLAIN_REPLY_ID = eventIdOf(1, 1);
 
 /**
- * The reply a body stands for. An object with the three members `id`, `event` and `data` is
- * Relay's envelope, and undefined when it is malformed (a worker's bug, dead-lettered). Any other
- * JSON value is a plain reply, what an AMQP RPC server sends: the job's final `result`, the body
- * its data.
+ * The reply a body stands for. An object that looks like Relay's envelope (an `id` shaped like
+ * an event id, or an `event` named like one of Relay's events) is read as one, and is undefined
+ * when it is malformed (a worker's bug, dead-lettered). Any other JSON value is a plain reply,
+ * what an AMQP RPC server sends: the job's final `result`, the body its data.
  */
 export function replyOfBody(value: unknown): Reply | undefined {
-  const envelope =
-    typeof value === 'object' && value !== null && !Array.isArray(value) && 'id' in value && 'event' in value && 'data' in value;
+  const members = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const envelope = members !== undefined && (isEventId(members.id) || isEventName(members.event));
   return envelope ? parseReply(value) : { id: PLAIN_REPLY_ID, event: 'result', data: value };
 }
 

@@ -25,5 +25,8 @@ describe('reading a reply body', () => {
     expect(replyOfBody({ id: 'one', event: 'result', data: 1 })).to.equal(undefined);
     expect(replyOfBody({ id: '1-1', event: 'error', data: 1 })).to.equal(undefined);
     expect(replyOfBody({ id: '1-1', event: 'result', data: 1, job_type: 5 })).to.equal(undefined);
+    // Two of the three members, named as Relay names them: a worker's broken envelope, not a plain body.
+    expect(replyOfBody({ id: '1-1', event: 'result' })).to.equal(undefined);
+    expect(replyOfBody({ event: 'status', data: {} })).to.equal(undefined);
   });
 });
