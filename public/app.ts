@@ -55,16 +55,19 @@ function announce(text: string): void {
   announcer.textContent = text;
 }
 
+/** A form's fields (the hidden "false" behind a checkbox is not one). */
+const FIELDS = 'input[name]:not([type="hidden"]), select[name], textarea[name]';
+
 function showFieldErrors(form: HTMLFormElement, details: Record<string, string[]>): void {
-  let first: HTMLInputElement | undefined;
-  for (const input of form.querySelectorAll<HTMLInputElement>('input[name]')) {
+  let first: HTMLElement | undefined;
+  for (const input of form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>(FIELDS)) {
     const messages = details[input.name];
     const slot = document.getElementById(`${input.id}-error`);
     if (slot) slot.textContent = messages ? messages.join(' ') : '';
     input.setAttribute('aria-invalid', messages ? 'true' : 'false');
     if (messages && !first) first = input;
   }
-  const unplaced = Object.keys(details).filter((field) => !form.querySelector(`input[name="${CSS.escape(field)}"]`));
+  const unplaced = Object.keys(details).filter((field) => !form.querySelector(`[name="${CSS.escape(field)}"]:not([type="hidden"])`));
   if (unplaced.length > 0) showFormError(unplaced.map((f) => `${f}: ${details[f]!.join(' ')}`).join('; '));
   first?.focus();
 }

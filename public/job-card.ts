@@ -11,6 +11,12 @@ const STATUS_TEXT: Record<JobState['status'], string> = {
 
 const TYPE_TEXT: Record<string, string> = { 'register-user': 'Register user', sleep: 'Slow job', echo: 'Echo' };
 
+/** A card's label: the short names above for Relay's examples, else the title the type's form carries. */
+function typeText(type: string): string {
+  const form = document.querySelector<HTMLFormElement>(`form[data-job-type="${CSS.escape(type)}"]`);
+  return TYPE_TEXT[type] ?? form?.dataset.title ?? type;
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;
@@ -22,7 +28,7 @@ export function createCard(job: JobState): HTMLLIElement {
   card.dataset.jobId = job.jobId;
   const title = el('h3', 'title');
   const name = el('span', 'type');
-  name.textContent = TYPE_TEXT[job.type] ?? job.type;
+  name.textContent = typeText(job.type);
   const id = el('span', 'id');
   id.textContent = job.jobId.slice(0, 8);
   title.append(name, id);
@@ -66,7 +72,7 @@ export function renderCard(card: HTMLLIElement, job: JobState): void {
 }
 
 export function announcement(job: JobState): string {
-  const name = TYPE_TEXT[job.type] ?? job.type;
+  const name = typeText(job.type);
   if (job.gone) return `${name}: ${GONE_TEXT.toLowerCase()}.`;
   if (job.status === 'succeeded') return `${name} finished.`;
   if (job.status === 'failed') return `${name} failed: ${job.error?.message ?? ''}`;

@@ -12,6 +12,7 @@ import type { WebMetrics } from '../metrics.js';
 import { codeForBodyError, sendError } from './errors.js';
 import { statusPage, validationPage } from './html-pages.js';
 import { jobTypesDocument } from './job-types-document.js';
+import { pageHandler } from './page.js';
 import { corsFor, refuseCrossSite, securityHeaders } from './security.js';
 
 export interface AppDeps {
@@ -197,6 +198,8 @@ export function createApp(deps: AppDeps): express.Express {
     res.set('Cache-Control', 'no-store').type('html').send(statusPage(record));
   });
 
+  const page = pageHandler(deps.staticDirs, jobTypes.values());
+  if (page) app.get(['/', '/index.html'], page);
   for (const dir of deps.staticDirs) app.use(express.static(dir, { index: 'index.html' }));
 
   app.use((_req, res) => sendError(res, 'not_found', 'Nothing here'));
