@@ -5,7 +5,7 @@
  * each of its types end to end on real brokers: one by its handler, one by another program.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -68,6 +68,13 @@ describe('the example app: Relay installed from npm pack, its own job types, its
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT });
     const tarball = path.join(tmp, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
     await run('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: app });
+    // The README's "Add a job type" module is compiled along, so the documented API is the real one.
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const documented = /## Add a job type[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    mkdirSync(path.join(app, 'readme'));
+    writeFileSync(path.join(app, 'readme/resize-image.ts'), documented);
+    const tsconfig = JSON.parse(readFileSync(path.join(app, 'tsconfig.json'), 'utf8'));
+    writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: [...tsconfig.include, 'readme/*.ts'] }));
     await run('npm', ['run', 'build'], { cwd: app });
     await run('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], { cwd: app });
 
@@ -97,6 +104,7 @@ describe('the example app: Relay installed from npm pack, its own job types, its
     expect(existsSync(path.join(installed, 'relay/src'))).to.equal(false);
     expect(existsSync(path.join(app, 'dist/jobs/word-count.js'))).to.equal(true);
     expect(existsSync(path.join(app, 'dist/jobs/send-invoice.json'))).to.equal(true);
+    expect(existsSync(path.join(app, 'dist/readme/resize-image.js')), 'the README example compiles').to.equal(true);
   });
 
   it('runs the Procfile: relay web and relay worker with the app’s job types', async () => {
