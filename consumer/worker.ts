@@ -62,9 +62,6 @@ export class Worker {
     if (!job.body.json) return this.reject(job, 'invalid_json');
     const type = job.type ? jobTypes.get(job.type) : undefined;
     if (!type) return this.reject(job, 'unknown_job_type');
-    const handler = type.handler;
-    // Only the embedded mode hands over such jobs: a worker process does not consume their queues.
-    if (!handler) return this.reject(job, 'no_handler');
 
     const jobId = job.jobId;
     const log = logger.child({ request_id: jobId, type: type.name, attempt: job.attempt });
@@ -82,6 +79,13 @@ export class Worker {
     this.running.set(jobId, stopped);
 
     try {
+      const handler = type.handler;
+      if (!handler) {
+        // Only the embedded mode hands these over (a worker process leaves their queues alone):
+        // nothing here can run them, so the client hears so now rather than at the deadline.
+        await reply('failed', { code: 'no_worker', message: `No worker runs ${type.name} jobs here` });
+        return { kind: 'dead-letter', reason: 'no_handler' };
+      }
       const input = type.validate(job.body.value);
       if (!input.ok) {
         await reply('failed', { code: 'invalid_input', message: 'The job input does not match its schema' });

@@ -155,6 +155,17 @@ describe('the example app: Relay installed from npm pack, its own job types, its
     expect(events.map((e) => e.event)).to.deep.equal(['status', 'status', 'progress', 'progress', 'progress', 'result']);
     expect(events.at(-1)!.data).to.deep.equal({ words: 250, unique: 8, top: { relay: 50, w1: 29, w2: 29 } });
 
+    // The same through the client the package exports, as an app's own Node code would use it.
+    const script = `
+      import { createRelayClient } from 'relay/client';
+      const relay = createRelayClient({ baseUrl: process.argv[1] });
+      const job = await relay.submit('word-count', { text: 'To be, or not to be' });
+      for await (const e of relay.follow(job)) {
+        if (e.event === 'result') { console.log(JSON.stringify(e.data)); break; }
+      }`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, base], { cwd: app });
+    expect(JSON.parse(stdout)).to.deep.equal({ words: 6, unique: 4, top: { be: 2, to: 2, not: 1 } });
+
     const invalid = await fetch(`${base}/api/jobs/word-count`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
