@@ -6,23 +6,18 @@
 
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from '../test/helpers/brokers.js';
 import { follow, submit } from '../test/helpers/client.js';
-import { freePort, relayEnv, startRelayProcess } from '../test/helpers/processes.js';
+import { relayEnv, startRelayProcess } from '../test/helpers/processes.js';
 
 const n = Number(process.argv[2] ?? 1000);
 const vhost = await createVhost('latency');
 const prefix = testRedisPrefix('latency');
-const env = (port?: number) => ({
-  ...relayEnv({ port, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
-  LOG_LEVEL: 'info',
-});
-const [portA, portB] = [await freePort(), await freePort()];
+const env = { ...relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }), LOG_LEVEL: 'info' };
 const procs = await Promise.all([
-  startRelayProcess('web', 'web-a', env(portA)),
-  startRelayProcess('web', 'web-b', env(portB)),
-  startRelayProcess('worker', 'worker', env()),
+  startRelayProcess('web', 'web-a', env),
+  startRelayProcess('web', 'web-b', env),
+  startRelayProcess('worker', 'worker', env),
 ]);
-const a = `http://127.0.0.1:${portA}`;
-const b = `http://127.0.0.1:${portB}`;
+const [a, b] = [procs[0].base, procs[1].base];
 
 try {
   for (let i = 0; i < 50; i++) await follow(`${b}${(await submit(a, 'echo', { payload: i })).events_url}`, { stopAfter: 3 });

@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from '../test/helpers/brokers.js';
-import { freePort, relayEnv } from '../test/helpers/processes.js';
+import { freePort } from '../test/helpers/ports.js';
+import { relayEnv } from '../test/helpers/processes.js';
 import { currentRssMiB, ROOT, spawnReady } from './procs.js';
 import { ms, summarize } from './stats.js';
 

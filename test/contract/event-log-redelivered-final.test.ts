@@ -4,44 +4,16 @@
  * script and its in-memory twin log it as the next event and tell the job's subscribers.
  */
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
-import { MemoryEventFeed } from '../../core/adapters/memory/event-feed.js';
-import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
-import { RedisEventFeed } from '../../core/adapters/redis/event-feed.js';
-import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
-import { RedisKeys } from '../../core/adapters/redis/keys.js';
 import type { EventFeed, JobStore } from '../../core/ports/index.js';
 import type { JobEvent } from '../../core/protocol/index.js';
-import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { waitFor } from '../helpers/brokers.js';
+import { memoryJobStore, redisJobStore } from '../helpers/job-stores.js';
 
 const ev = (id: string, event: JobEvent['event'], data: unknown): JobEvent => ({ id, event, data: JSON.stringify(data) });
 
 const kinds: [string, () => Promise<{ store: JobStore; feed: EventFeed; close(): Promise<void> }>][] = [
-  [
-    'memory',
-    async () => {
-      const feed = new MemoryEventFeed();
-      return { store: new MemoryJobStore(3600, feed), feed, close: async () => {} };
-    },
-  ],
-  [
-    'redis',
-    async () => {
-      const prefix = testRedisPrefix('final-collision');
-      const redis = new Redis(REDIS_BASE_URL);
-      const sub = redis.duplicate();
-      const keys = new RedisKeys(prefix);
-      return {
-        store: new RedisJobStore(redis, keys, 3600),
-        feed: new RedisEventFeed(sub, keys),
-        close: async () => {
-          await deleteRedisPrefix(prefix);
-          redis.disconnect();
-          sub.disconnect();
-        },
-      };
-    },
-  ],
+  ['memory', async () => ({ ...memoryJobStore(), close: async () => {} })],
+  ['redis', async () => redisJobStore('final-collision')],
 ];
 
 for (const [kind, make] of kinds) {

@@ -5,36 +5,31 @@
  */
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { MemoryEventFeed } from '../../core/adapters/memory/event-feed.js';
-import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
 import { RedisJobAdmission } from '../../core/adapters/redis/job-admission.js';
-import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
-import { RedisKeys } from '../../core/adapters/redis/keys.js';
 import type { JobAdmission, JobStore } from '../../core/ports/index.js';
 import { CANCELLED_EVENT } from '../../core/protocol/index.js';
-import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from '../helpers/brokers.js';
+import { REDIS_BASE_URL } from '../helpers/brokers.js';
+import { memoryJobStore, redisJobStore } from '../helpers/job-stores.js';
 
 const kinds: [string, () => Promise<{ store: JobStore; admission: JobAdmission; close(): Promise<void> }>][] = [
   [
     'memory',
     async () => {
-      const store = new MemoryJobStore(3600, new MemoryEventFeed());
+      const { store } = memoryJobStore();
       return { store, admission: store, close: async () => {} };
     },
   ],
   [
     'redis',
     async () => {
-      const prefix = testRedisPrefix('admission');
-      const web = new Redis(REDIS_BASE_URL);
+      // The web's store and the worker's admission, each on a connection of its own.
+      const web = redisJobStore('admission');
       const worker = new Redis(REDIS_BASE_URL);
-      const keys = new RedisKeys(prefix);
       return {
-        store: new RedisJobStore(web, keys, 3600),
-        admission: new RedisJobAdmission(worker, keys),
+        store: web.store,
+        admission: new RedisJobAdmission(worker, web.keys),
         close: async () => {
-          await deleteRedisPrefix(prefix);
-          web.disconnect();
+          await web.close();
           worker.disconnect();
         },
       };

@@ -1,14 +1,9 @@
 /** The event log's rules, for the Redis script and for its in-memory twin alike. */
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
-import { MemoryEventFeed } from '../../core/adapters/memory/event-feed.js';
-import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
-import { RedisEventFeed } from '../../core/adapters/redis/event-feed.js';
-import { RedisJobStore } from '../../core/adapters/redis/job-store.js';
-import { RedisKeys } from '../../core/adapters/redis/keys.js';
 import type { EventFeed, JobStore } from '../../core/ports/index.js';
 import type { JobEvent } from '../../core/protocol/index.js';
-import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { waitFor } from '../helpers/brokers.js';
+import { memoryJobStore, redisJobStore } from '../helpers/job-stores.js';
 
 interface StoreUnderTest {
   store: JobStore;
@@ -22,8 +17,7 @@ const kinds: [string, () => Promise<StoreUnderTest>][] = [
   [
     'memory',
     async () => {
-      const feed = new MemoryEventFeed();
-      const store = new MemoryJobStore(3600, feed);
+      const { store, feed } = memoryJobStore();
       // Record and log are one entry here: the log is stored while the record is.
       return { store, feed, logStored: async (id) => (await store.get(id)) !== undefined, close: async () => {} };
     },
@@ -31,20 +25,8 @@ const kinds: [string, () => Promise<StoreUnderTest>][] = [
   [
     'redis',
     async () => {
-      const prefix = testRedisPrefix('store');
-      const redis = new Redis(REDIS_BASE_URL);
-      const sub = redis.duplicate();
-      const keys = new RedisKeys(prefix);
-      return {
-        store: new RedisJobStore(redis, keys, 3600),
-        feed: new RedisEventFeed(sub, keys),
-        logStored: async (id) => (await redis.exists(keys.log(id))) === 1,
-        close: async () => {
-          await deleteRedisPrefix(prefix);
-          redis.disconnect();
-          sub.disconnect();
-        },
-      };
+      const { store, feed, redis, keys, close } = redisJobStore('store');
+      return { store, feed, logStored: async (id) => (await redis.exists(keys.log(id))) === 1, close };
     },
   ],
 ];

@@ -9,16 +9,15 @@ import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix } from '../helpers/brokers.js';
 import { launchChromium } from '../helpers/browser.js';
-import { relayEnv } from '../helpers/processes.js';
-import { type SpawnedRelay, spawnRelay } from '../helpers/spawned-relay.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 
 describe('the page when the server forgets one of its jobs (Chromium, real brokers)', function () {
   this.timeout(90_000);
   let vhost: TestVhost;
   let prefix: string;
   let redis: Redis;
-  let web: SpawnedRelay;
-  let worker: SpawnedRelay;
+  let web: RelayProcess;
+  let worker: RelayProcess;
   let browser: Browser;
   let page: Page;
 
@@ -27,7 +26,7 @@ describe('the page when the server forgets one of its jobs (Chromium, real broke
     prefix = testRedisPrefix('e2e-unknown');
     redis = new Redis(REDIS_BASE_URL);
     const env = relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: { SSE_RETRY_MS: '300' } });
-    [web, worker] = await Promise.all([spawnRelay('web', 'web', env), spawnRelay('worker', 'worker', env)]);
+    [web, worker] = await Promise.all([startRelayProcess('web', 'web', env), startRelayProcess('worker', 'worker', env)]);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
     await page.goto(web.base);

@@ -1,4 +1,5 @@
 import { EventSource } from 'eventsource';
+import { waitFor } from './brokers.js';
 
 export interface Accepted {
   status: 'accepted';
@@ -15,6 +16,32 @@ export async function submit(base: string, type: string, body: unknown, headers:
   });
   if (res.status !== 202) throw new Error(`submit ${type}: ${res.status} ${await res.text()}`);
   return (await res.json()) as Accepted;
+}
+
+export interface JobStatusBody {
+  status: string;
+  result?: unknown;
+  error?: { code: string; message: string };
+  [field: string]: unknown;
+}
+
+/** A job's status body (`GET status_url`); throws on any answer but 200. */
+export async function jobStatus(base: string, job: Accepted): Promise<JobStatusBody> {
+  const res = await fetch(`${base}${job.status_url}`);
+  if (res.status !== 200) throw new Error(`status of ${job.request_id}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Waits until the job is final (succeeded or failed) and returns its status body. */
+export function finalStatus(base: string, job: Accepted, timeoutMs = 15_000): Promise<JobStatusBody> {
+  return waitFor(
+    async () => {
+      const body = await jobStatus(base, job);
+      return body.status === 'succeeded' || body.status === 'failed' ? body : undefined;
+    },
+    timeoutMs,
+    `job ${job.request_id} final`,
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import type { JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import { assembleDistributedWeb } from '../../server/assemble.js';
 import { REDIS_BASE_URL } from './brokers.js';
-import { TEST_SECRET } from './processes.js';
+import { TEST_SETTINGS } from './processes.js';
 
 export interface RelayOnVhost {
   base: string;
@@ -26,10 +26,7 @@ export async function startRelayOnVhost(options: {
   const logger = createLogger('relay-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const config = loadConfig({
     PORT: '0',
-    SSE_RETRY_MS: '200',
-    RELAY_SECRET: TEST_SECRET,
-    RATE_LIMIT_SUBMISSIONS: '1000000',
-    MAX_STREAMS_PER_CLIENT: '1000000',
+    ...TEST_SETTINGS,
     RABBITMQ_URL: options.amqpUrl,
     REDIS_URL: REDIS_BASE_URL,
     REDIS_PREFIX: options.redisPrefix,

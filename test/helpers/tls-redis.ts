@@ -1,11 +1,12 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { waitFor } from './brokers.js';
-import { freePort } from './processes.js';
+import type { StartedChild } from './child.js';
+import { startRedisServer } from './own-redis.js';
+import { withFreshPorts } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -14,15 +15,27 @@ const run = promisify(execFile);
  * by openssl for this run, as Heroku Redis serves.
  */
 export class TlsRedis {
-  private child: ChildProcess | undefined;
-  private readonly dir = mkdtempSync(path.join(tmpdir(), 'relay-tls-redis-'));
+  private server: StartedChild | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
 
+  /** On a port picked below the ephemeral range; on another one if that port was taken meanwhile. */
   static async start(): Promise<TlsRedis> {
-    const redis = new TlsRedis(await freePort());
-    await redis.start();
-    return redis;
+    const dir = mkdtempSync(path.join(tmpdir(), 'relay-tls-redis-'));
+    try {
+      await makeCertificate(dir);
+      return await withFreshPorts(1, async ([port]) => {
+        const redis = new TlsRedis(port!, dir);
+        await redis.start();
+        return redis;
+      });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /** The URL an add-on would hand out, with a db index, as some do. */
@@ -36,79 +49,52 @@ export class TlsRedis {
   }
 
   private async start(): Promise<void> {
-    const key = path.join(this.dir, 'key.pem');
-    const cert = path.join(this.dir, 'cert.pem');
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-    ]);
     // --port 0 turns the plain-text port off: every client must come over TLS.
-    this.child = spawn(
-      'redis-server',
-      [
-        '--port',
-        '0',
-        '--tls-port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--tls-cert-file',
-        cert,
-        '--tls-key-file',
-        key,
-        '--tls-ca-cert-file',
-        cert,
-        '--tls-auth-clients',
-        'no',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.dir,
-      ],
-      { stdio: 'ignore' },
-    );
-    await waitFor(
-      async () => {
-        const probe = new Redis(this.url(), {
-          tls: { rejectUnauthorized: false },
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          retryStrategy: () => null,
-        });
-        probe.on('error', () => undefined);
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } finally {
-          probe.disconnect();
-        }
-      },
-      10_000,
-      `TLS redis-server on ${this.port}`,
-    );
+    this.server = await startRedisServer(`TLS redis-server on ${this.port}`, [
+      '--port',
+      '0',
+      '--tls-port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--tls-cert-file',
+      path.join(this.dir, 'cert.pem'),
+      '--tls-key-file',
+      path.join(this.dir, 'key.pem'),
+      '--tls-ca-cert-file',
+      path.join(this.dir, 'cert.pem'),
+      '--tls-auth-clients',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+    ]);
   }
 
   async destroy(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      });
-    }
+    await this.server?.stop('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in dir), as a managed Redis has. */
+async function makeCertificate(dir: string): Promise<void> {
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    path.join(dir, 'key.pem'),
+    '-out',
+    path.join(dir, 'cert.pem'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
 }

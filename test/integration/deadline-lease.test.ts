@@ -12,19 +12,12 @@ import { RedisStopSignal } from '../../core/adapters/redis/stop-signal.js';
 import { createLogger } from '../../core/logger.js';
 import { DeadlineSweeper } from '../../server/deadlines/deadline-sweeper.js';
 import { expireJob } from '../../server/lifecycle/expire.js';
-import type { LifecycleMetrics } from '../../server/lifecycle/metrics.js';
 import { deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { countingMetrics } from '../unit/lifecycle-fakes.js';
 
 const LEASE_MS = 600;
 const logger = createLogger('deadline-test', 'silent');
-const counter = { inc: () => {} };
-const metrics: LifecycleMetrics = {
-  jobsSubmitted: counter,
-  jobsCompleted: counter,
-  publishFailures: counter,
-  repliesStored: counter,
-  deadLettered: counter,
-};
+const metrics = countingMetrics();
 
 describe('deadline leases (real Redis)', function () {
   this.timeout(20_000);

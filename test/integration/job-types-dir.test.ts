@@ -11,8 +11,7 @@ import { expect } from 'chai';
 import { Connection } from 'rabbitmq-client';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { follow, submit } from '../helpers/client.js';
-import { relayEnv } from '../helpers/processes.js';
-import { type SpawnedRelay, spawnRelay } from '../helpers/spawned-relay.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/jobs');
@@ -75,8 +74,8 @@ describe('JOBS_DIR: declarations outside Relay', function () {
   describe('a directory of JavaScript and JSON types, on real brokers', () => {
     let vhost: TestVhost;
     let prefix: string;
-    let web: SpawnedRelay;
-    let worker: SpawnedRelay;
+    let web: RelayProcess;
+    let worker: RelayProcess;
     let rabbit: Connection;
 
     before(async () => {
@@ -88,8 +87,8 @@ describe('JOBS_DIR: declarations outside Relay', function () {
         redisPrefix: prefix,
         extra: { JOBS_DIR: FIXTURES, MAX_ATTEMPTS: '5', RETRY_BASE_MS: '10' },
       });
-      web = await spawnRelay('web', 'web', env);
-      worker = await spawnRelay('worker', 'worker', env);
+      web = await startRelayProcess('web', 'web', env);
+      worker = await startRelayProcess('worker', 'worker', env);
       rabbit = new Connection({ url: vhost.url, noDelay: true });
     });
 
@@ -100,7 +99,7 @@ describe('JOBS_DIR: declarations outside Relay', function () {
       if (prefix) await deleteRedisPrefix(prefix);
     });
 
-    const logLines = (p: SpawnedRelay) =>
+    const logLines = (p: RelayProcess) =>
       p
         .output()
         .split('\n')

@@ -11,7 +11,8 @@ import { tokenFor } from '../../core/token.js';
 import { type Assembled, assembleDistributedWeb } from '../../server/assemble.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { follow, submit } from '../helpers/client.js';
-import { relayEnv, startRelayProcess, TEST_SECRET, withFreshPort } from '../helpers/processes.js';
+import { withFreshPorts } from '../helpers/ports.js';
+import { relayEnv, startRelayProcess, TEST_SECRET } from '../helpers/processes.js';
 
 const OLD_SECRET = 'an-older-secret-that-is-being-rotated-out';
 const RATE_WINDOW_SECONDS = 2;
@@ -200,8 +201,8 @@ describe('logs never carry secrets; the worker has metrics of its own', function
     });
     // METRICS_PORT=0 turns the worker's metrics off, so it gets a port picked for it.
     let metricsPort = 0;
-    const worker = await withFreshPort((port) => {
-      metricsPort = port;
+    const worker = await withFreshPorts(1, ([port]) => {
+      metricsPort = port!;
       return startRelayProcess('worker', 'worker', {
         ...relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
         LOG_LEVEL: 'trace',

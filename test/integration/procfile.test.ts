@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -12,8 +12,10 @@ import {
   testRedisPrefix,
   waitFor,
 } from '../helpers/brokers.js';
+import { startChild } from '../helpers/child.js';
 import { type Accepted, submit } from '../helpers/client.js';
-import { freePort, type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
+import { withFreshPorts } from '../helpers/ports.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NF = path.join(ROOT, 'node_modules', '.bin', 'nf');
@@ -88,29 +90,28 @@ describe('the Procfile under a Procfile runner', function () {
   });
 
   it('an interrupt to `nf start` stops web and worker within their shutdown limits, and no accepted job is lost', async () => {
-    const port = await freePort();
     const settings = { WORKER_CONCURRENCY: '2', WORKER_DRAIN_MS: '4000', SHUTDOWN_GRACE_MS: '4000' };
     const env = relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: settings });
     // The runner hands out PORT itself: from its own PORT upwards, one per process in Procfile
-    // order, so web (the first line) gets exactly this one. An env file that does not exist keeps
-    // a developer's .env out of the test.
-    runner = spawn(NF, ['start', '-j', 'Procfile', '-e', path.join(ROOT, 'test', 'no-such.env'), '--raw'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    runner.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    runner.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<void>((resolve) => runner!.once('exit', () => resolve()));
+    // order, so web (the first line) gets exactly this one (it cannot hand out port 0). An env
+    // file that does not exist keeps a developer's .env out of the test.
+    const { port, nf } = await withFreshPorts(1, async ([port]) => ({
+      port: port!,
+      nf: await startChild({
+        name: 'nf start',
+        command: NF,
+        args: ['start', '-j', 'Procfile', '-e', path.join(ROOT, 'test', 'no-such.env'), '--raw'],
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...env, PORT: String(port) },
+        ready: /relay web listening/,
+      }),
+    }));
+    runner = nf.child;
+    const output = () => nf.output();
 
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 20_000, `web ready under nf:\n${output}`);
-    await waitFor(async () => /worker consuming/.test(output), 20_000, `worker ready under nf:\n${output}`);
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 20_000, 'web ready under nf');
+    await waitFor(async () => /worker consuming/.test(output()), 20_000, 'worker ready under nf');
     started = descendants(runner.pid!);
     expect(started.map((p) => p.command).join('\n'))
       .to.match(/dist\/server\/main\.js/)
@@ -133,20 +134,22 @@ describe('the Procfile under a Procfile runner', function () {
     // Each process has its own limit after which it exits anyway; the runner's own bookkeeping gets one second more.
     await waitFor(async () => started.every((p) => !alive(p.pid)), limitMs + 1_000, 'every process to exit').catch(() => {
       const left = started.filter((p) => alive(p.pid)).map((p) => `${p.pid} ${p.command}`);
-      throw new Error(`still running ${Date.now() - interruptedAt} ms after the interrupt:\n${left.join('\n')}\n--- nf output:\n${output}`);
+      throw new Error(
+        `still running ${Date.now() - interruptedAt} ms after the interrupt:\n${left.join('\n')}\n--- nf output:\n${output()}`,
+      );
     });
-    await exited;
+    await nf.exited;
     // A clean stop of both (exit code 0), not the forced exit at the limit or a death by signal.
-    expect(output.match(/Exited Successfully/g) ?? [], output).to.have.length(2);
+    expect(output().match(/Exited Successfully/g) ?? [], output()).to.have.length(2);
 
     // Where every job is now: with no worker running, a job that is not final must still be in its queue.
     const web = await startRelayProcess(
       'web',
       'web-after',
-      relayEnv({ port: await freePort(), amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
+      relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
     );
     relays.push(web);
-    const after = `http://127.0.0.1:${new URL(web.output().match(/http:\/\/localhost:(\d+)/)![0]).port}`;
+    const after = web.base;
     const statusAfter = async (job: Accepted) => ((await (await fetch(`${after}${job.status_url}`)).json()) as { status: string }).status;
     // Replies the worker sent while the old web was going away are recorded by the new one first.
     await waitFor(async () => (await queueDepths(vhost.url, ['front_queue'])).front_queue === 0, 10_000, 'replies recorded');

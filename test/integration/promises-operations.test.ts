@@ -14,14 +14,11 @@ import { loadConfig } from '../../core/config.js';
 import type { JobType } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
-import { type Accepted, submit } from '../helpers/client.js';
+import { type Accepted, jobStatus, submit } from '../helpers/client.js';
 import { JOB_TYPES } from '../helpers/job-types.js';
-import { PrivateRedis } from '../helpers/private-redis.js';
-import { relayEnv } from '../helpers/processes.js';
-import { type SpawnedRelay, spawnRelay } from '../helpers/spawned-relay.js';
+import { OwnRedis } from '../helpers/own-redis.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { parseSse, readTimed } from '../helpers/sse-wire.js';
-
-const statusOf = async (base: string, job: Accepted) => (await (await fetch(`${base}${job.status_url}`)).json()).status as string;
 
 describe('deadlines and stops across processes (real processes; the worker in this process)', function () {
   this.timeout(60_000);
@@ -48,7 +45,7 @@ describe('deadlines and stops across processes (real processes; the worker in th
   };
   const types = new Map<string, JobType>([...JOB_TYPES, ['sleep', watchedSleep]]);
   let worker: { stop(): Promise<void> } | undefined;
-  const processes: SpawnedRelay[] = [];
+  const processes: RelayProcess[] = [];
 
   before(async () => {
     vhost = await createVhost('promises-deadline');
@@ -63,8 +60,8 @@ describe('deadlines and stops across processes (real processes; the worker in th
 
   it('a deadline fires on another instance after the accepting one is killed, and the running job is told to stop', async () => {
     const env = relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: { JOB_TIMEOUT_MS: '1000' } });
-    const accepting = await spawnRelay('web', 'web-accepting', env);
-    const other = await spawnRelay('web', 'web-other', env);
+    const accepting = await startRelayProcess('web', 'web-accepting', env);
+    const other = await startRelayProcess('web', 'web-other', env);
     processes.push(accepting, other);
     worker = await assembleWorker(loadConfig({ ...env, LOG_LEVEL: 'silent' }), createLogger('deadline-worker', 'silent'), types);
 
@@ -131,11 +128,11 @@ describe('draining web and worker processes (real processes)', function () {
   let vhost: TestVhost;
   let prefix: string;
   let rabbit: Connection;
-  const processes: SpawnedRelay[] = [];
+  const processes: RelayProcess[] = [];
   const env = (extra: Record<string, string> = {}, redisUrl = REDIS_BASE_URL) =>
     relayEnv({ amqpUrl: vhost.url, redisUrl, redisPrefix: prefix, extra });
   const start = async (kind: 'web' | 'worker', name: string, vars: Record<string, string>) => {
-    const started = await spawnRelay(kind, name, vars);
+    const started = await startRelayProcess(kind, name, vars);
     processes.push(started);
     return started;
   };
@@ -183,13 +180,13 @@ describe('draining web and worker processes (real processes)', function () {
   });
 
   it("a draining web process's reply listener stores and acks the replies it holds before it exits", async () => {
-    const redis = await PrivateRedis.start();
+    const redis = await OwnRedis.start();
     try {
       // The listener's Redis call must wait for the frozen Redis, not time out.
       const web = await start('web', 'web-holding', env({ REDIS_COMMAND_TIMEOUT_MS: '60000' }, redis.url));
       const worker = await start('worker', 'worker-replying', { ...env({}, redis.url), LOG_LEVEL: 'debug' });
       const job = await submit(web.base, 'sleep', { ms: 1_000, steps: 1 });
-      await waitFor(async () => (await statusOf(web.base, job)) === 'processing', 10_000, 'processing');
+      await waitFor(async () => (await jobStatus(web.base, job)).status === 'processing', 10_000, 'processing');
       redis.freeze();
       // The worker's last replies are confirmed in front_queue, and the only listener has taken them.
       await waitFor(
@@ -223,7 +220,7 @@ describe('draining web and worker processes (real processes)', function () {
     const web = await start('web', 'web-for-workers', env());
     const draining = await start('worker', 'worker-draining', { ...env(), LOG_LEVEL: 'debug' });
     const running = await submit(web.base, 'sleep', { ms: 3_000, steps: 1 });
-    await waitFor(async () => (await statusOf(web.base, running)) === 'processing', 10_000, 'processing');
+    await waitFor(async () => (await jobStatus(web.base, running)).status === 'processing', 10_000, 'processing');
 
     draining.child.kill('SIGTERM');
     await waitFor(
@@ -234,13 +231,13 @@ describe('draining web and worker processes (real processes)', function () {
     expect(draining.child.exitCode, 'the worker stopped consuming before it finished its job').to.equal(null);
     const later = await submit(web.base, 'echo', { payload: 'later' });
     expect(await draining.exited).to.equal(0);
-    expect(await statusOf(web.base, running), 'the job in hand was finished').to.equal('succeeded');
-    expect(await statusOf(web.base, later), 'the job submitted during the drain').to.equal('queued');
+    expect((await jobStatus(web.base, running)).status, 'the job in hand was finished').to.equal('succeeded');
+    expect((await jobStatus(web.base, later)).status, 'the job submitted during the drain').to.equal('queued');
     expect(draining.output()).not.to.include(later.request_id);
     expect((await queue('relay.jobs.echo')).messageCount).to.equal(1);
 
     const next = await start('worker', 'worker-next', env());
-    await waitFor(async () => (await statusOf(web.base, later)) === 'succeeded', 10_000, 'the next worker ran it');
+    await waitFor(async () => (await jobStatus(web.base, later)).status === 'succeeded', 10_000, 'the next worker ran it');
     await next.stop();
     await web.stop();
   });
@@ -292,22 +289,22 @@ describe('a Redis outage (real processes on a private redis-server)', function (
   const TIMEOUT_MS = 1_000;
   let vhost: TestVhost;
   let prefix: string;
-  let redis: PrivateRedis;
-  let web: SpawnedRelay;
-  let worker: SpawnedRelay;
+  let redis: OwnRedis;
+  let web: RelayProcess;
+  let worker: RelayProcess;
 
   before(async () => {
     vhost = await createVhost('promises-redis-down');
     prefix = testRedisPrefix('promises-redis-down');
-    redis = await PrivateRedis.start();
+    redis = await OwnRedis.start();
     const env = relayEnv({
       amqpUrl: vhost.url,
       redisUrl: redis.url,
       redisPrefix: prefix,
       extra: { REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) },
     });
-    web = await spawnRelay('web', 'web', env);
-    worker = await spawnRelay('worker', 'worker', env);
+    web = await startRelayProcess('web', 'web', env);
+    worker = await startRelayProcess('worker', 'worker', env);
   });
   after(async () => {
     await Promise.all([web?.stop('SIGKILL'), worker?.stop('SIGKILL')]);
@@ -345,7 +342,7 @@ describe('a Redis outage (real processes on a private redis-server)', function (
       15_000,
       'a submission accepted again',
     );
-    await waitFor(async () => (await statusOf(web.base, accepted)) === 'succeeded', 15_000, 'the job done');
+    await waitFor(async () => (await jobStatus(web.base, accepted)).status === 'succeeded', 15_000, 'the job done');
     expect((await fetch(`${web.base}/readyz`)).status).to.equal(200);
   });
 });

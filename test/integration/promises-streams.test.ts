@@ -11,7 +11,7 @@ import { loadConfig } from '../../core/config.js';
 import { DEFAULTS } from '../../core/defaults.js';
 import { tokenFor } from '../../core/token.js';
 import { REDIS_BASE_URL, waitFor } from '../helpers/brokers.js';
-import { type Accepted, submit } from '../helpers/client.js';
+import { type Accepted, finalStatus, submit } from '../helpers/client.js';
 import { TEST_SECRET } from '../helpers/processes.js';
 import { multiData, parseSse, readTimed, type WireMessage } from '../helpers/sse-wire.js';
 import { SYSTEM_KINDS, startSystem, type TestSystem } from '../helpers/system.js';
@@ -26,17 +26,6 @@ const pairs = (messages: WireMessage[]) =>
     const d = multiData(m);
     return `${d.request_id}@${d.event_id}`;
   });
-
-async function finalOf(base: string, job: Accepted): Promise<void> {
-  await waitFor(
-    async () => {
-      const body = await (await fetch(`${base}${job.status_url}`)).json();
-      return body.status === 'succeeded' || body.status === 'failed';
-    },
-    15_000,
-    `job ${job.request_id} final`,
-  );
-}
 
 async function errorOf(res: Response): Promise<{ status: number; code: string }> {
   const body = await res.json();
@@ -85,7 +74,7 @@ for (const kind of SYSTEM_KINDS) {
 
     it('the cursor says 0-0 for a job that has sent nothing yet, and 0-0 resumes a job from its first event', async () => {
       const [a, b] = [await submit(base, 'echo', { payload: 'a' }), await submit(base, 'echo', { payload: 'b' })] as [Accepted, Accepted];
-      await Promise.all([finalOf(base, a), finalOf(base, b)]);
+      await Promise.all([finalStatus(base, a), finalStatus(base, b)]);
       const url = `${base}/api/events?jobs=${jobsParam([a, b])}`;
 
       const all = events(await (await fetch(url)).text());
@@ -107,7 +96,7 @@ for (const kind of SYSTEM_KINDS) {
 
     it('a multi-job stream closes once every job is final, whichever job is behind', async () => {
       const [a, b] = [await submit(base, 'echo', { payload: 'a' }), await submit(base, 'echo', { payload: 'b' })] as [Accepted, Accepted];
-      await Promise.all([finalOf(base, a), finalOf(base, b)]);
+      await Promise.all([finalStatus(base, a), finalStatus(base, b)]);
       const res = await fetch(`${base}/api/events?jobs=${jobsParam([a, b])}`, { headers: { 'last-event-id': '0-1,1-2' } });
       const { text, ended } = await readTimed(res, 5_000);
       expect(pairs(events(text))).to.deep.equal([`${a.request_id}@1-1`, `${a.request_id}@1-2`]);
@@ -134,7 +123,7 @@ for (const kind of SYSTEM_KINDS) {
 
     it('a reconnect past the final event gets 204, on one job and on several', async () => {
       const [a, b] = [await submit(base, 'echo', { payload: 'a' }), await submit(base, 'echo', { payload: 'b' })] as [Accepted, Accepted];
-      await Promise.all([finalOf(base, a), finalOf(base, b)]);
+      await Promise.all([finalStatus(base, a), finalStatus(base, b)]);
       // The final is 1-2; every position after it is past the final.
       for (const past of ['1-3', '2-1', '999999999-1']) {
         const res = await fetch(`${base}${a.events_url}`, { headers: { 'last-event-id': past } });
@@ -188,7 +177,7 @@ for (const kind of SYSTEM_KINDS) {
 
     it('security headers on every stream answer: 200 (SSE), 204, 400, 404 and 422', async () => {
       const job = await submit(base, 'echo', { payload: 1 });
-      await finalOf(base, job);
+      await finalStatus(base, job);
       const sse = await fetch(`${base}${job.events_url}`);
       expect(sse.status).to.equal(200);
       expect(sse.headers.get('content-type')).to.match(/^text\/event-stream/);
@@ -282,14 +271,14 @@ describe('expired jobs (rabbitmq+redis)', function () {
     for (const key of keys) expect(await redis.ttl(key), key).to.be.within(TTL - 5, TTL);
     // Shorten the expiry; the events still to come must push it back to the full TTL.
     for (const key of keys) await redis.expire(key, 30);
-    await finalOf(base, job);
+    await finalStatus(base, job);
     for (const key of keys) expect(await redis.ttl(key), `${key} after the final event`).to.be.within(TTL - 5, TTL);
   });
 
   it('once the keys expire, the job is the same 404 not_found as an unknown one, everywhere', async () => {
     const job = await submit(base, 'echo', { payload: 'soon gone' });
     const other = await submit(base, 'echo', { payload: 'stays' });
-    await finalOf(base, job);
+    await finalStatus(base, job);
     expect((await fetch(`${base}${job.status_url}`)).status).to.equal(200);
     // What Redis does when the TTL runs out, without waiting for it.
     for (const key of keysOf(job.request_id)) await redis.pexpire(key, 1);

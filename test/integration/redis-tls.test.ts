@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { connectRedis } from '../../core/adapters/redis/connection.js';
 import { createVhost, type TestVhost, waitFor } from '../helpers/brokers.js';
-import { submit } from '../helpers/client.js';
-import { freePort, type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
+import { finalStatus, submit } from '../helpers/client.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { TlsRedis } from '../helpers/tls-redis.js';
 
 describe('Redis over TLS with a self-signed certificate, as Heroku Redis serves it', function () {
@@ -58,34 +58,25 @@ describe('Redis over TLS with a self-signed certificate, as Heroku Redis serves 
     }
   });
 
-  const env = (port: number | undefined, extra: Record<string, string>) =>
-    relayEnv({ port, amqpUrl: vhost.url, redisUrl: server.url(2), redisPrefix: prefix, extra: { LOG_LEVEL: 'debug', ...extra } });
+  const env = (extra: Record<string, string>) =>
+    relayEnv({ amqpUrl: vhost.url, redisUrl: server.url(2), redisPrefix: prefix, extra: { LOG_LEVEL: 'debug', ...extra } });
 
   it('a web process without REDIS_TLS_REJECT_UNAUTHORIZED=false is never ready and logs the certificate error', async () => {
-    const port = await freePort();
-    const web = await startRelayProcess('web', 'web-verifying', env(port, {}));
+    const web = await startRelayProcess('web', 'web-verifying', env({}));
     processes.push(web);
     await waitFor(async () => web.output().includes('self-signed certificate'), 10_000, 'the certificate error in the log');
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    const ready = await fetch(`${web.base}/readyz`);
     expect(ready.status).to.equal(503);
   });
 
   it('with REDIS_TLS_REJECT_UNAUTHORIZED=false web and worker are ready and a job reaches its result, kept in the db of the URL', async () => {
-    const port = await freePort();
     const extra = { REDIS_TLS_REJECT_UNAUTHORIZED: 'false' };
-    processes.push(await startRelayProcess('web', 'web', env(port, extra)));
-    processes.push(await startRelayProcess('worker', 'worker', env(undefined, extra)));
-    const base = `http://127.0.0.1:${port}`;
+    const web = await startRelayProcess('web', 'web', env(extra));
+    processes.push(web, await startRelayProcess('worker', 'worker', env(extra)));
+    const base = web.base;
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 10_000, 'web ready');
     const accepted = await submit(base, 'echo', { payload: 'over tls' });
-    const status = await waitFor(
-      async () => {
-        const body = (await (await fetch(`${base}${accepted.status_url}`)).json()) as { status: string };
-        return body.status === 'succeeded' || body.status === 'failed' ? body : undefined;
-      },
-      15_000,
-      'the final',
-    );
+    const status = await finalStatus(base, accepted);
     expect(status).to.include({ status: 'succeeded' });
     const db2 = server.inspector(2);
     try {

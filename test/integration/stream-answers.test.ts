@@ -6,8 +6,8 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { tokenFor } from '../../core/token.js';
-import { REDIS_BASE_URL, waitFor } from '../helpers/brokers.js';
-import { type Accepted, submit } from '../helpers/client.js';
+import { REDIS_BASE_URL } from '../helpers/brokers.js';
+import { type Accepted, finalStatus, submit } from '../helpers/client.js';
 import { TEST_SECRET } from '../helpers/processes.js';
 import { SYSTEM_KINDS, startSystem, type TestSystem } from '../helpers/system.js';
 
@@ -17,17 +17,6 @@ const item = (job: Accepted) => `${job.request_id}.${tokenOf(job.events_url)}`;
 async function errorOf(res: Response) {
   const body = await res.json();
   return { status: res.status, code: body.error?.code, details: body.error?.details };
-}
-
-async function finalOf(base: string, job: Accepted): Promise<void> {
-  await waitFor(
-    async () => {
-      const body = await (await fetch(`${base}${job.status_url}`)).json();
-      return body.status === 'succeeded' || body.status === 'failed';
-    },
-    15_000,
-    `job ${job.request_id} final`,
-  );
 }
 
 for (const kind of SYSTEM_KINDS) {
@@ -69,7 +58,7 @@ for (const kind of SYSTEM_KINDS) {
     it('a position past the log of a job that is not final is 400 invalid_last_event_id, on one job and on several', async () => {
       const running = await submit(base, 'sleep', { ms: 3_000, steps: 1 });
       const done = await submit(base, 'echo', { payload: 'done' });
-      await finalOf(base, done);
+      await finalStatus(base, done);
       for (const past of ['9-1', '1-999', '2-1']) {
         const single = await fetch(`${base}${running.events_url}`, { headers: { 'last-event-id': past } });
         expect(await errorOf(single), `Last-Event-ID ${past}`).to.include({ status: 400, code: 'invalid_last_event_id' });

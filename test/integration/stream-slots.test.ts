@@ -6,8 +6,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { type Accepted, submit } from '../helpers/client.js';
-import { relayEnv } from '../helpers/processes.js';
-import { type SpawnedRelay, spawnRelay } from '../helpers/spawned-relay.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { parseSse, readTimed } from '../helpers/sse-wire.js';
 
 const LIMIT = 4;
@@ -53,9 +52,9 @@ describe('stream slots across web processes (real processes, real Redis)', funct
   let vhost: TestVhost;
   let prefix: string;
   let redis: Redis;
-  let webA: SpawnedRelay;
-  let webB: SpawnedRelay;
-  let worker: SpawnedRelay;
+  let webA: RelayProcess;
+  let webB: RelayProcess;
+  let worker: RelayProcess;
 
   before(async () => {
     vhost = await createVhost('slots');
@@ -68,9 +67,9 @@ describe('stream slots across web processes (real processes, real Redis)', funct
       extra: { MAX_STREAMS_PER_CLIENT: String(LIMIT), STREAM_LEASE_SECONDS: String(LEASE_SECONDS), WORKER_CONCURRENCY: '20' },
     });
     [webA, webB, worker] = await Promise.all([
-      spawnRelay('web', 'web-a', env),
-      spawnRelay('web', 'web-b', env),
-      spawnRelay('worker', 'worker', env),
+      startRelayProcess('web', 'web-a', env),
+      startRelayProcess('web', 'web-b', env),
+      startRelayProcess('worker', 'worker', env),
     ]);
   });
 

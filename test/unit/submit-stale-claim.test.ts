@@ -11,19 +11,12 @@ import { MemoryIdempotencyStore } from '../../core/adapters/memory/idempotency-s
 import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
 import { createLogger } from '../../core/logger.js';
 import type { OutboundJob } from '../../core/ports/index.js';
-import type { LifecycleMetrics } from '../../server/lifecycle/metrics.js';
 import { type SubmitDeps, type SubmitOutcome, submitJob } from '../../server/lifecycle/submit.js';
 import { JOB_TYPES } from '../helpers/job-types.js';
+import { countingMetrics } from './lifecycle-fakes.js';
 
 const STALE_MS = 50;
-const counter = { inc: () => {} };
-const metrics: LifecycleMetrics = {
-  jobsSubmitted: counter,
-  jobsCompleted: counter,
-  publishFailures: counter,
-  repliesStored: counter,
-  deadLettered: counter,
-};
+const metrics = countingMetrics();
 const echo = JOB_TYPES.get('echo')!;
 
 function setup() {
