@@ -9,8 +9,7 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix } from '../helpers/brokers.js';
 import { launchChromium } from '../helpers/browser.js';
-import { relayEnv } from '../helpers/processes.js';
-import { type SpawnedRelay, spawnRelay } from '../helpers/spawned-relay.js';
+import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 
 const JOBS_DIR = path.resolve(import.meta.dirname, '../fixtures/form-jobs');
 
@@ -18,16 +17,16 @@ describe('the page renders a form for a declared type (Chromium, real brokers)',
   this.timeout(60_000);
   let vhost: TestVhost;
   let prefix: string;
-  let web: SpawnedRelay;
-  let worker: SpawnedRelay;
+  let web: RelayProcess;
+  let worker: RelayProcess;
   let browser: Browser;
 
   before(async () => {
     vhost = await createVhost('forms');
     prefix = testRedisPrefix('forms');
     const env = relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix, extra: { JOBS_DIR } });
-    web = await spawnRelay('web', 'web', env);
-    worker = await spawnRelay('worker', 'worker', env);
+    web = await startRelayProcess('web', 'web', env);
+    worker = await startRelayProcess('worker', 'worker', env);
     browser = await launchChromium();
   });
 
