@@ -25,10 +25,13 @@ export async function assembleEmbedded(
   given?: ReadonlyMap<string, JobType>,
 ): Promise<Assembled> {
   const jobTypes = given ?? (await loadJobTypes(config.jobsDir));
-  const replies = new MemoryReplyQueue(config.replyPrefetch);
+  // Dead letters are kept as long as job records are.
+  const keepDeadLettersMs = config.jobTtlSeconds * 1000;
+  const replies = new MemoryReplyQueue(config.replyPrefetch, { keepDeadLettersMs });
   const jobs = new MemoryJobQueue(new Set(jobTypes.keys()), {
     concurrency: config.workerConcurrency,
     retryBaseMs: config.retryBaseMs,
+    keepDeadLettersMs,
   });
   const feed = new MemoryEventFeed();
   const store = new MemoryJobStore(config.jobTtlSeconds, feed);

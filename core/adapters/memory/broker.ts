@@ -20,9 +20,9 @@ export class MemoryJobQueue implements JobPublisher, JobSource {
 
   constructor(
     private readonly jobTypes: ReadonlySet<string>,
-    options: { concurrency: number; retryBaseMs: number },
+    options: { concurrency: number; retryBaseMs: number; keepDeadLettersMs?: number },
   ) {
-    this.queue = new MemoryQueue(options.concurrency, options.retryBaseMs);
+    this.queue = new MemoryQueue(options.concurrency, options.retryBaseMs, options.keepDeadLettersMs);
   }
 
   async publish(job: OutboundJob): Promise<void> {
@@ -43,8 +43,8 @@ export class MemoryJobQueue implements JobPublisher, JobSource {
 export class MemoryReplyQueue implements ReplyPublisher, ReplySource {
   readonly queue: MemoryQueue;
 
-  constructor(concurrency: number) {
-    this.queue = new MemoryQueue(concurrency);
+  constructor(concurrency: number, options: { keepDeadLettersMs?: number } = {}) {
+    this.queue = new MemoryQueue(concurrency, undefined, options.keepDeadLettersMs);
   }
 
   async publish(jobId: string, _replyTo: string, reply: Reply): Promise<void> {

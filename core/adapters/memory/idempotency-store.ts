@@ -1,33 +1,41 @@
 import type { IdempotencyClaim, IdempotencyStore } from '../../ports/index.js';
+import { ExpiringMap } from './expiring-map.js';
 
 interface Claim {
   fingerprint: string;
   jobId: string;
   published: boolean;
   claimedAt: number;
-  expiresAt: number;
 }
 
+/** `Idempotency-Key` claims of the embedded mode, each dropped `ttlSeconds` after it was made (as in Redis). */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  private readonly claims = new Map<string, Claim>();
+  private readonly claims: ExpiringMap<string, Claim>;
 
   constructor(
-    private readonly ttlSeconds: number,
+    ttlSeconds: number,
     private readonly staleAfterMs: number,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.claims = new ExpiringMap(ttlSeconds * 1000, now);
+  }
+
+  /** Claims held (for tests and measurements). */
+  get size(): number {
+    return this.claims.size;
+  }
 
   async claim(type: string, key: string, fingerprint: string, jobId: string): Promise<IdempotencyClaim> {
     const id = `${type}:${key}`;
-    const now = Date.now();
     const existing = this.claims.get(id);
-    if (existing && existing.expiresAt > now) {
+    if (existing) {
       const { fingerprint: held, jobId: heldId, published } = existing;
       return {
         kind: 'existing',
         fingerprint: held,
         jobId: heldId,
         published,
-        stale: !published && now - existing.claimedAt > this.staleAfterMs,
+        stale: !published && this.now() - existing.claimedAt > this.staleAfterMs,
       };
     }
     this.set(id, fingerprint, jobId);
@@ -43,6 +51,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async markPublished(type: string, key: string, jobId: string): Promise<void> {
+    // In place: the claim keeps its expiry, as Redis's SET … KEEPTTL does.
     const claim = this.claims.get(`${type}:${key}`);
     if (claim?.jobId === jobId) claim.published = true;
   }
@@ -52,7 +61,6 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   private set(id: string, fingerprint: string, jobId: string): void {
-    const now = Date.now();
-    this.claims.set(id, { fingerprint, jobId, published: false, claimedAt: now, expiresAt: now + this.ttlSeconds * 1000 });
+    this.claims.set(id, { fingerprint, jobId, published: false, claimedAt: this.now() });
   }
 }

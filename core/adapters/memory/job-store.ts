@@ -11,29 +11,39 @@ import {
   QUEUED_EVENT,
 } from '../../protocol/index.js';
 import type { MemoryEventFeed } from './event-feed.js';
+import { ExpiringMap } from './expiring-map.js';
 
 interface Entry {
   fields: Record<string, string>;
   events: JobEvent[];
-  expiresAt: number;
 }
 
-/** The embedded mode's job records and event logs, with the same rules as the Redis script. */
+/**
+ * The embedded mode's job records and event logs, with the same rules as the Redis script: a
+ * job is kept `ttlSeconds` after its last event, then dropped.
+ */
 export class MemoryJobStore implements JobStore, JobAdmission {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: ExpiringMap<string, Entry>;
 
   constructor(
-    private readonly ttlSeconds: number,
+    ttlSeconds: number,
     /** Told of every appended event, as the Redis script publishes it. */
     private readonly feed: MemoryEventFeed,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.entries = new ExpiringMap(ttlSeconds * 1000, now);
+  }
+
+  /** Jobs held (for tests and measurements). */
+  get size(): number {
+    return this.entries.size;
+  }
 
   async create(jobId: string, type: string, now: Date): Promise<void> {
     const at = now.toISOString();
     this.entries.set(jobId, {
       fields: { type, status: 'queued', created_at: at, updated_at: at, last_id: QUEUED_EVENT.id, final: '0' },
       events: [QUEUED_EVENT],
-      expiresAt: Date.now() + this.ttlSeconds * 1000,
     });
   }
 
@@ -44,7 +54,7 @@ export class MemoryJobStore implements JobStore, JobAdmission {
   }
 
   async append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
-    const entry = this.live(jobId);
+    const entry = this.entries.get(jobId);
     if (!entry) return 'unknown-job';
     if (entry.fields.final === '1') return 'after-final';
     const last = entry.fields.last_id!;
@@ -61,37 +71,28 @@ export class MemoryJobStore implements JobStore, JobAdmission {
       final: isFinalEvent(logged.event) ? '1' : '0',
       updated_at: now.toISOString(),
     });
-    entry.expiresAt = Date.now() + this.ttlSeconds * 1000;
+    this.entries.set(jobId, entry);
     this.feed.deliver(jobId, logged);
     return 'appended';
   }
 
   async get(jobId: string): Promise<JobRecord | undefined> {
-    const entry = this.live(jobId);
+    const entry = this.entries.get(jobId);
     return entry && recordFromFields(jobId, entry.fields);
   }
 
   async read(jobId: string, afterId: string | undefined) {
-    const entry = this.live(jobId);
+    const entry = this.entries.get(jobId);
     if (!entry) return { record: undefined, events: [] };
     const events = afterId ? entry.events.filter((e) => compareEventIds(e.id, afterId) > 0) : [...entry.events];
     return { record: recordFromFields(jobId, entry.fields), events };
   }
 
   async admit(jobId: string): Promise<boolean> {
-    const entry = this.live(jobId);
+    const entry = this.entries.get(jobId);
     if (!entry || entry.fields.final === '1') return false;
     entry.fields.taken = '1';
     return true;
-  }
-
-  private live(jobId: string): Entry | undefined {
-    const entry = this.entries.get(jobId);
-    if (entry && entry.expiresAt < Date.now()) {
-      this.entries.delete(jobId);
-      return undefined;
-    }
-    return entry;
   }
 }
 

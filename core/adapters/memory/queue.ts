@@ -12,7 +12,12 @@ export interface QueuedMessage {
 export interface DeadLetter {
   message: QueuedMessage;
   reason: string;
+  /** When it was dead-lettered (ms since the epoch). */
+  at: number;
 }
+
+/** The most dead letters a queue keeps: the embedded mode has no tool to replay them, they are there to look at. */
+export const MAX_DEAD_LETTERS = 1_000;
 
 /** A single-process work queue with bounded concurrency and explicit settlement. */
 export class MemoryQueue {
@@ -20,11 +25,14 @@ export class MemoryQueue {
   private inFlight = 0;
   private handler: ((message: QueuedMessage) => Promise<Settlement>) | undefined;
   private idle: (() => void) | undefined;
+  /** The latest dead letters, oldest first: at most MAX_DEAD_LETTERS, none older than `keepDeadLettersMs`. */
   readonly deadLetters: DeadLetter[] = [];
 
   constructor(
     private readonly concurrency: number,
     private readonly retryBaseMs = 1_000,
+    private readonly keepDeadLettersMs = 86_400_000,
+    private readonly now: () => number = Date.now,
   ) {}
 
   push(message: QueuedMessage): void {
@@ -62,11 +70,18 @@ export class MemoryQueue {
     settle<unknown>(settlement, {
       ack: () => undefined,
       requeue: () => this.waiting.push(message),
-      deadLetter: (reason) => this.deadLetters.push({ message, reason }),
+      deadLetter: (reason) => this.keepDeadLetter({ message, reason, at: this.now() }),
       retry: (attempt) => setTimeout(() => this.push({ ...message, attempt }), pickDelay(this.retryBaseMs, attempt)).unref(),
     });
     this.inFlight--;
     if (this.inFlight === 0 && this.idle) this.idle();
     queueMicrotask(() => this.pump());
+  }
+
+  private keepDeadLetter(letter: DeadLetter): void {
+    this.deadLetters.push(letter);
+    const expired = this.deadLetters.findIndex((d) => d.at > letter.at - this.keepDeadLettersMs);
+    const drop = Math.max(expired, this.deadLetters.length - MAX_DEAD_LETTERS);
+    if (drop > 0) this.deadLetters.splice(0, drop);
   }
 }
