@@ -2,29 +2,40 @@ import { createParser } from 'eventsource-parser';
 import {
   decodeMultiJobData,
   EVENT_NAMES,
-  type EventData,
   type EventName,
   encodeCursor,
+  type FailedData,
   isAfter,
   isFinalEvent,
   MULTI_STREAM_MAX_JOBS,
+  type ProgressData,
+  type StatusData,
 } from '../core/protocol/index.js';
 import { errorOf, networkError, type RelayError } from './errors.js';
-import type { JobHandle } from './job-handle.js';
-import { tokenOf } from './job-handle.js';
+import { type JobHandle, tokenOf } from './job-handle.js';
 
-/** One event of one followed job, in order, exactly once. */
-export type JobStreamEvent = {
-  [N in EventName]: { jobId: string; id: string; event: N; data: EventData[N] };
-}[EventName];
-
-/** A followed job the server no longer knows (expired, lost, or signed with a retired secret). */
-export interface JobGone {
+interface EventBase<T extends string> {
+  /** The job's `request_id`. */
   jobId: string;
-  event: 'gone';
+  /** The job's type, when its handle says (handles from `submit` do). */
+  type?: T;
 }
 
-export type FollowEvent = JobStreamEvent | JobGone;
+/** One event of one followed job, in order, exactly once; `Result` is the data of its `result`. */
+export type JobStreamEvent<T extends string = string, Result = unknown> = EventBase<T> & { id: string } & (
+    | { event: 'status'; data: StatusData }
+    | { event: 'progress'; data: ProgressData }
+    | { event: 'result'; data: Result }
+    | { event: 'failed'; data: FailedData }
+  );
+
+/** A followed job the server no longer knows (expired, lost, or signed with a retired secret); nothing more comes for it. */
+export type JobGone<T extends string = string> = EventBase<T> & { event: 'gone' };
+
+export type FollowEvent<T extends string = string, Result = unknown> = JobStreamEvent<T, Result> | JobGone<T>;
+
+/** `connecting` (first answer awaited), `live`, `reconnecting` (after a failure), `idle` (nothing to follow). */
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'idle';
 
 export interface Transport {
   baseUrl: string;
@@ -32,16 +43,18 @@ export interface Transport {
   /** First reconnect delay after a failure; doubles up to `maxRetryMs`. */
   retryMs: number;
   maxRetryMs: number;
+  /** A connection silent this long (no event, no heartbeat) is taken for dead and reopened. */
+  stallMs: number;
 }
 
-export interface FollowOptions {
-  /** Stops following (closes the connection; the iterator ends). */
+export interface FollowOptions<E extends FollowEvent = FollowEvent> {
+  /** Stops following (closes the connections; the iterator ends, `done` resolves). */
   signal?: AbortSignal;
   /** Called for each event, as well as the async iterator yielding it. */
-  onEvent?: (event: FollowEvent) => void;
+  onEvent?: (event: E) => void;
   /** Called when the connection state changes (for an indicator in a page). */
-  onConnection?: (state: 'connecting' | 'live' | 'reconnecting' | 'idle') => void;
-  /** Resume positions (event ids) of jobs followed before, by job id. */
+  onConnection?: (state: ConnectionState) => void;
+  /** Resume positions (event ids) of jobs followed before, by job id: only later events come. */
   from?: Record<string, string | undefined>;
 }
 
@@ -53,59 +66,87 @@ interface Tracked {
   ended: boolean;
 }
 
+/** What one stream needs of the follow it belongs to. */
+interface StreamHost {
+  readonly transport: Transport;
+  /** Aborted once the follow is closed: every wait and connection stops. */
+  readonly stopped: AbortSignal;
+  emit(event: FollowEvent): void;
+  stateChanged(): void;
+  streamEnded(error?: RelayError): void;
+}
+
+const STALLED = 'stalled';
+
 /**
- * Follows jobs over one multi-job stream, whatever happens to the connection: it resumes from
- * each job's last position after any disconnect, waits and retries (honouring `Retry-After`)
- * on 429, 503 and network errors, reopens the stream with the cursor when a job is added, and
- * stops once every job has its final event or is gone. Only a caller's abort, or an answer
- * that retrying cannot change (400), ends it early.
+ * Follows jobs over multi-job streams, whatever happens to the connection: it resumes from each
+ * job's last position after any disconnect, waits and retries (honouring `Retry-After`) on 429,
+ * 503 and network errors, reopens a stream with its cursor when a job is added, and stops once
+ * every job has its final event or is gone. A stream carries at most 50 jobs (the server's
+ * limit), so a follow of more opens one stream per 50. Only a caller's abort, or an answer that
+ * retrying cannot change (a 4xx other than 404 and 429), ends it early.
  */
-export class Follower implements AsyncIterable<FollowEvent> {
-  /** Resolves once every job has ended (or the follow was aborted); rejects on an answer retrying cannot fix. */
+export class Follower<E extends FollowEvent = FollowEvent> implements AsyncIterable<E> {
+  /** Resolves once every job has ended (or the follow was closed); rejects on an answer retrying cannot fix. */
   readonly done: Promise<void>;
-  private readonly jobs: Tracked[] = [];
-  private readonly queue: FollowEvent[] = [];
+  private readonly jobs = new Map<string, Tracked>();
+  private readonly streams: JobStream[] = [];
+  private readonly queue: E[] = [];
+  private readonly stop = new AbortController();
   private wake: (() => void) | undefined;
-  private connection: AbortController | undefined;
-  private closed = false;
   private failure: RelayError | undefined;
   private finished = false;
+  private reported: ConnectionState | undefined;
+  private settleDone!: () => void;
+  private failDone!: (err: RelayError) => void;
+  private readonly host: StreamHost;
 
   constructor(
-    private readonly transport: Transport,
-    jobs: JobHandle[],
-    private readonly options: FollowOptions = {},
+    transport: Transport,
+    jobs: readonly JobHandle[],
+    private readonly options: FollowOptions<E> = {},
   ) {
-    for (const job of jobs) this.track(job);
-    options.signal?.addEventListener('abort', () => this.close(), { once: true });
-    if (options.signal?.aborted) this.closed = true;
-    this.done = this.run().then(
-      () => this.settle(),
-      (err: RelayError) => {
-        this.failure = err;
-        this.settle();
-        throw err;
-      },
-    );
-    // The iterator reports the failure to those who iterate; `done` to those who await it.
+    this.done = new Promise<void>((resolve, reject) => {
+      this.settleDone = resolve;
+      this.failDone = reject;
+    });
+    // The iterator reports a failure to those who iterate; `done` to those who await it.
     this.done.catch(() => undefined);
+    this.host = {
+      transport,
+      stopped: this.stop.signal,
+      emit: (event) => this.emit(event as E),
+      stateChanged: () => this.reportState(),
+      streamEnded: (error) => {
+        if (error && !this.failure) {
+          this.failure = error;
+          this.close();
+        }
+        this.settleIfOver();
+      },
+    };
+    const signal = options.signal;
+    if (signal?.aborted) this.stop.abort();
+    else signal?.addEventListener('abort', () => this.close(), { once: true });
+    for (const job of jobs) this.follow(job);
+    this.settleIfOver();
   }
 
-  /** Follows one more job on the same connection (the stream is reopened with every position). */
+  /** Follows one more job: its stream is reopened with every position (a new stream when all are full). */
   add(job: JobHandle): void {
     if (this.finished) throw new Error('this follow has ended; start a new one');
-    if (!this.track(job)) return;
-    this.connection?.abort('reopen');
+    this.follow(job);
   }
 
   /** Stops following; the iterator ends after the events already received. */
   close(): void {
-    this.closed = true;
-    this.connection?.abort('closed');
+    if (this.stop.signal.aborted) return;
+    this.stop.abort();
+    this.settleIfOver();
     this.wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<FollowEvent> {
+  async *[Symbol.asyncIterator](): AsyncIterator<E> {
     for (;;) {
       const event = this.queue.shift();
       if (event) {
@@ -121,73 +162,165 @@ export class Follower implements AsyncIterable<FollowEvent> {
     }
   }
 
-  private track(handle: JobHandle): boolean {
-    if (this.jobs.some((j) => j.handle.request_id === handle.request_id)) return false;
-    if (this.jobs.filter((j) => !j.ended).length >= MULTI_STREAM_MAX_JOBS) {
-      throw new RangeError(`At most ${MULTI_STREAM_MAX_JOBS} unfinished jobs per follow`);
+  private follow(handle: JobHandle): void {
+    if (this.jobs.has(handle.request_id) || this.stop.signal.aborted) return;
+    const job: Tracked = { handle, token: tokenOf(handle), position: this.options.from?.[handle.request_id], ended: false };
+    this.jobs.set(handle.request_id, job);
+    let stream = this.streams.find((s) => s.unfinished() < MULTI_STREAM_MAX_JOBS);
+    if (!stream) {
+      stream = new JobStream(this.host);
+      this.streams.push(stream);
     }
-    this.jobs.push({ handle, token: tokenOf(handle), position: this.options.from?.[handle.request_id], ended: false });
-    return true;
+    stream.add(job);
   }
 
-  private emit(event: FollowEvent): void {
+  private emit(event: E): void {
     this.queue.push(event);
     this.options.onEvent?.(event);
     this.wake?.();
   }
 
-  private settle(): void {
+  /** The follow is over once no stream runs and either it was closed or every job has ended. */
+  private settleIfOver(): void {
+    if (this.finished || this.streams.some((s) => s.running)) return;
+    if (!this.stop.signal.aborted && [...this.jobs.values()].some((j) => !j.ended)) return;
     this.finished = true;
-    this.options.onConnection?.('idle');
+    this.reportState();
+    if (this.failure) this.failDone(this.failure);
+    else this.settleDone();
     this.wake?.();
   }
 
+  /** One state for all streams: the worst of the running ones. */
+  private reportState(): void {
+    const states = new Set(this.streams.filter((s) => s.running).map((s) => s.state));
+    const state: ConnectionState = this.finished
+      ? 'idle'
+      : states.has('reconnecting')
+        ? 'reconnecting'
+        : states.has('connecting')
+          ? 'connecting'
+          : states.has('live')
+            ? 'live'
+            : 'idle';
+    if (state === this.reported) return;
+    this.reported = state;
+    this.options.onConnection?.(state);
+  }
+}
+
+/** One multi-job stream (one connection at a time) for up to 50 of a follow's jobs. */
+class JobStream {
+  readonly jobs: Tracked[] = [];
+  running = false;
+  state: ConnectionState = 'idle';
+  private connection: AbortController | undefined;
+  /** The server said a position is past its log (it lost events): ask once from the start, dropping what was seen. */
+  private fromStart = false;
+
+  constructor(private readonly host: StreamHost) {}
+
+  unfinished(): number {
+    return this.jobs.filter((j) => !j.ended).length;
+  }
+
+  add(job: Tracked): void {
+    this.jobs.push(job);
+    if (this.running) {
+      this.connection?.abort('reopen');
+      return;
+    }
+    this.running = true;
+    // Started after the caller's turn, so jobs added together open one request, not one each.
+    queueMicrotask(() =>
+      this.run().then(
+        () => this.host.streamEnded(),
+        (err: RelayError) => this.host.streamEnded(err),
+      ),
+    );
+  }
+
+  private setState(state: ConnectionState): void {
+    this.state = state;
+    this.host.stateChanged();
+  }
+
   private async run(): Promise<void> {
+    const { transport, stopped } = this.host;
     let failures = 0;
-    while (!this.closed) {
-      const open = this.jobs.filter((j) => !j.ended);
-      if (open.length === 0) return;
-      this.options.onConnection?.(failures === 0 ? 'connecting' : 'reconnecting');
-      const connection = new AbortController();
-      this.connection = connection;
-      let res: Response;
-      try {
-        res = await this.transport.fetch(this.urlFor(open), { headers: this.headersFor(open), signal: connection.signal });
-      } catch (err) {
-        if (connection.signal.aborted) continue;
-        await this.pause(++failures, networkError(err).retryAfter);
-        continue;
+    try {
+      while (!stopped.aborted) {
+        const open = this.jobs.filter((j) => !j.ended);
+        if (open.length === 0) return;
+        this.setState(failures === 0 ? 'connecting' : 'reconnecting');
+        const connection = new AbortController();
+        this.connection = connection;
+        const stop = () => connection.abort('closed');
+        stopped.addEventListener('abort', stop, { once: true });
+        const stall = new StallTimer(transport.stallMs, () => connection.abort(STALLED));
+        let outcome: Awaited<ReturnType<JobStream['attempt']>>;
+        try {
+          outcome = await this.attempt(open, connection.signal, stall);
+        } finally {
+          stall.clear();
+          stopped.removeEventListener('abort', stop);
+        }
+        if (outcome === 'reopen') continue;
+        if (outcome === 'progress') failures = 0;
+        else await this.pause(++failures, outcome === 'failed' ? undefined : outcome.retryAfter);
       }
-      if (res.status === 204) {
-        // Every listed job is at or past its final event: the caller has them all.
-        await res.body?.cancel();
-        for (const job of open) job.ended = true;
-        continue;
-      }
-      if (res.status === 404) {
-        await res.body?.cancel();
-        if (await this.markGone(open)) continue;
-        await this.pause(++failures);
-        continue;
-      }
-      if (res.status !== 200 || !res.body) {
-        const error = await errorOf(res);
-        if (!error.retryable && res.status < 500) throw error;
-        await this.pause(++failures, error.retryAfter);
-        continue;
-      }
-      this.options.onConnection?.('live');
-      const received = await this.read(res.body, connection.signal);
-      if (connection.signal.aborted) continue;
-      failures = received > 0 ? 0 : failures + 1;
-      // The server ends a stream when its jobs are final, when it drains, or when a slow
-      // reader falls behind; whatever is left is asked for again from where it stopped.
-      if (failures > 0) await this.pause(failures);
+    } finally {
+      this.running = false;
+      this.state = 'idle';
+      this.connection = undefined;
     }
   }
 
+  /**
+   * One request and, when it streams, its events. `progress`: events came (or jobs ended), go
+   * on at once; `reopen`: aborted to add a job or close; otherwise wait before the next try.
+   */
+  private async attempt(
+    open: Tracked[],
+    signal: AbortSignal,
+    stall: StallTimer,
+  ): Promise<'progress' | 'reopen' | 'failed' | { retryAfter?: number }> {
+    const { transport } = this.host;
+    const reopened = () => signal.aborted && signal.reason !== STALLED;
+    let res: Response;
+    try {
+      res = await transport.fetch(this.urlFor(open), { headers: this.headersFor(open), signal, cache: 'no-store' });
+    } catch (err) {
+      return reopened() ? 'reopen' : { retryAfter: networkError(err).retryAfter };
+    }
+    if (res.status === 204) {
+      // Every listed job is at or past its final event: the caller has them all.
+      await res.body?.cancel().catch(() => undefined);
+      for (const job of open) job.ended = true;
+      return 'progress';
+    }
+    if (res.status === 200 && res.body) {
+      this.setState('live');
+      this.fromStart = false;
+      const received = await this.read(res.body, signal, stall);
+      if (reopened()) return 'reopen';
+      // The server ends a stream when its jobs are final, when it drains, or when a slow reader
+      // falls behind; whatever is left is asked for again from where it stopped.
+      return received > 0 ? 'progress' : 'failed';
+    }
+    const error = await errorOf(res);
+    if (reopened()) return 'reopen';
+    if (res.status === 404) return (await this.dropUnknown(open, error)) ? 'progress' : 'failed';
+    if (error.code === 'invalid_last_event_id' && !this.fromStart) {
+      this.fromStart = true;
+      return 'progress';
+    }
+    if (!error.retryable && res.status < 500) throw error;
+    return { retryAfter: error.retryAfter };
+  }
+
   /** Reads one response's events; resolves with how many new events it brought. */
-  private async read(body: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<number> {
+  private async read(body: ReadableStream<Uint8Array>, signal: AbortSignal, stall: StallTimer): Promise<number> {
     let received = 0;
     const parser = createParser({
       onEvent: (message) => {
@@ -199,70 +332,109 @@ export class Follower implements AsyncIterable<FollowEvent> {
         const name = message.event as EventName;
         if (isFinalEvent(name)) job.ended = true;
         received++;
-        this.emit({ jobId: request_id, id: event_id, event: name, data } as JobStreamEvent);
+        this.host.emit({ jobId: request_id, type: job.handle.type, id: event_id, event: name, data } as FollowEvent);
       },
     });
     const reader = body.getReader();
     const decoder = new TextDecoder();
-    const stop = () => void reader.cancel().catch(() => undefined);
-    signal.addEventListener('abort', stop, { once: true });
+    const cancel = () => void reader.cancel().catch(() => undefined);
+    signal.addEventListener('abort', cancel, { once: true });
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        stall.reset();
         parser.feed(decoder.decode(value, { stream: true }));
+        // Nothing is read past the last final: the server closes the stream then anyway.
         if (this.jobs.every((j) => j.ended)) break;
       }
     } catch {
       // A cut connection: resume from the positions held.
     } finally {
-      signal.removeEventListener('abort', stop);
-      stop();
+      signal.removeEventListener('abort', cancel);
+      cancel();
     }
     return received;
   }
 
-  /** Asks each job's status URL which of them the server no longer knows; true if any was. */
-  private async markGone(open: Tracked[]): Promise<boolean> {
-    let gone = 0;
-    for (const job of open) {
-      const res = await this.transport.fetch(new URL(job.handle.status_url, this.base()).href).catch(() => undefined);
-      await res?.body?.cancel();
-      if (res?.status !== 404) continue;
+  /**
+   * Ends the jobs a 404 says the server does not know (`details.unknown_jobs`); a 404 without
+   * that list (an older server, a proxy) is resolved by asking each job's status. True if any was.
+   */
+  private async dropUnknown(open: Tracked[], error: RelayError): Promise<boolean> {
+    const listed = (error.details as { unknown_jobs?: unknown } | undefined)?.unknown_jobs;
+    const gone = Array.isArray(listed) ? open.filter((j) => listed.includes(j.handle.request_id)) : await this.probeUnknown(open);
+    for (const job of gone) {
       job.ended = true;
-      gone++;
-      this.emit({ jobId: job.handle.request_id, event: 'gone' });
+      this.host.emit({ jobId: job.handle.request_id, type: job.handle.type, event: 'gone' });
     }
-    return gone > 0;
+    return gone.length > 0;
   }
 
+  private async probeUnknown(open: Tracked[]): Promise<Tracked[]> {
+    const { transport, stopped } = this.host;
+    const gone: Tracked[] = [];
+    for (const job of open) {
+      if (stopped.aborted) break;
+      const res = await transport
+        .fetch(new URL(job.handle.status_url, baseOf(transport)).href, { signal: stopped, cache: 'no-store' })
+        .catch(() => undefined);
+      await res?.body?.cancel().catch(() => undefined);
+      if (res?.status === 404) gone.push(job);
+    }
+    return gone;
+  }
+
+  /** Waits before the next try: `Retry-After` when the server gave one, else a growing delay with jitter. */
   private pause(failures: number, retryAfterSeconds?: number): Promise<void> {
-    const backoff = Math.min(this.transport.maxRetryMs, this.transport.retryMs * 2 ** Math.min(failures - 1, 16));
+    const { transport, stopped } = this.host;
+    this.setState('reconnecting');
+    const backoff = Math.min(transport.maxRetryMs, transport.retryMs * 2 ** Math.min(failures - 1, 16));
     const ms = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : backoff / 2 + (Math.random() * backoff) / 2;
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
-      const signal = this.options.signal;
       function done() {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
+        stopped.removeEventListener('abort', done);
         resolve();
       }
-      signal?.addEventListener('abort', done, { once: true });
+      stopped.addEventListener('abort', done, { once: true });
     });
-  }
-
-  private base(): string {
-    return this.transport.baseUrl || globalThis.location?.href || 'http://localhost/';
   }
 
   private urlFor(open: Tracked[]): string {
     const jobs = open.map((j) => `${j.handle.request_id}.${j.token}`).join(',');
-    return new URL(`/api/events?jobs=${encodeURIComponent(jobs)}`, this.base()).href;
+    return new URL(`/api/events?jobs=${encodeURIComponent(jobs)}`, baseOf(this.host.transport)).href;
   }
 
   private headersFor(open: Tracked[]): Record<string, string> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (open.some((j) => j.position !== undefined)) headers['last-event-id'] = encodeCursor(open.map((j) => j.position));
+    if (!this.fromStart && open.some((j) => j.position !== undefined)) headers['last-event-id'] = encodeCursor(open.map((j) => j.position));
     return headers;
   }
+}
+
+/** Fires when nothing arrived for `ms` (the server sends a heartbeat at least every 15 s by default). */
+class StallTimer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onStall: () => void,
+  ) {
+    this.reset();
+  }
+
+  reset(): void {
+    clearTimeout(this.timer);
+    if (this.ms > 0 && Number.isFinite(this.ms)) this.timer = setTimeout(this.onStall, this.ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+export function baseOf(transport: Pick<Transport, 'baseUrl'>): string {
+  return transport.baseUrl || globalThis.location?.href || 'http://localhost/';
 }
