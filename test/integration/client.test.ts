@@ -136,3 +136,101 @@ describe('client against a server with CRLF line endings and events split across
     expect(connections).to.equal(2);
   });
 });
+
+describe('client against a scripted server: unknown jobs, a position past the log, a silent stream', () => {
+  type Answer = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  let server: http.Server;
+  let base: string;
+  let answers: Answer[] = [];
+  let seen: { path: string; jobs?: string; lastEventId?: string }[] = [];
+  const handle = (id: string): JobHandle => ({
+    request_id: id,
+    events_url: `/api/jobs/${id}/events?token=t-${id}`,
+    status_url: `/api/jobs/${id}?token=t-${id}`,
+  });
+  const [a, b] = [handle('job-a'), handle('job-b')];
+  const frame = (jobId: string, eventId: string, name: string, data: unknown) =>
+    `id: ${eventId}\nevent: ${name}\ndata: ${JSON.stringify({ request_id: jobId, event_id: eventId, data })}\n\n`;
+  const wholeJob = (jobId: string) =>
+    frame(jobId, '0-1', 'status', { status: 'queued' }) +
+    frame(jobId, '1-1', 'status', { status: 'processing', attempt: 1 }) +
+    frame(jobId, '1-2', 'result', { ok: jobId });
+  const stream =
+    (text: string, end = true): Answer =>
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(text);
+      if (end) res.end();
+    };
+  const json =
+    (status: number, body: unknown): Answer =>
+    (_req, res) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const ids = (events: FollowEvent[]) => events.map((e) => `${e.jobId}@${'id' in e ? e.id : e.event}`);
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      const lastEventId = req.headers['last-event-id'];
+      seen.push({ path: url.pathname, jobs: url.searchParams.get('jobs') ?? undefined, lastEventId: lastEventId as string | undefined });
+      const answer = answers.shift();
+      if (answer) answer(req, res);
+      else res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => {
+    answers = [];
+    seen = [];
+  });
+  after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('a 404 naming unknown jobs ends those jobs alone, without asking each job’s status', async () => {
+    answers = [
+      json(404, { error: { code: 'not_found', message: 'No such job', details: { unknown_jobs: ['job-b'] } } }),
+      stream(wholeJob('job-a')),
+    ];
+    const events: FollowEvent[] = [];
+    for await (const event of createRelayClient({ baseUrl: base, retryMs: 10 }).follow([a, b])) events.push(event);
+    expect(ids(events)).to.deep.equal(['job-b@gone', 'job-a@0-1', 'job-a@1-1', 'job-a@1-2']);
+    expect(seen.map((s) => s.path)).to.deep.equal(['/api/events', '/api/events']);
+    expect(seen[1]!.jobs).to.equal('job-a.t-job-a');
+  });
+
+  it('a 404 that names no jobs (an older server) is resolved by asking each job’s status', async () => {
+    answers = [
+      json(404, { error: { code: 'not_found', message: 'No such job' } }),
+      json(200, { request_id: 'job-a', status: 'processing' }),
+      json(404, { error: { code: 'not_found', message: 'No such job' } }),
+      stream(wholeJob('job-a')),
+    ];
+    const events: FollowEvent[] = [];
+    for await (const event of createRelayClient({ baseUrl: base, retryMs: 10 }).follow([a, b])) events.push(event);
+    expect(ids(events)).to.deep.equal(['job-b@gone', 'job-a@0-1', 'job-a@1-1', 'job-a@1-2']);
+    expect(seen.map((s) => s.path)).to.deep.equal(['/api/events', '/api/jobs/job-a', '/api/jobs/job-b', '/api/events']);
+  });
+
+  it('a position past the log (the server lost events) is asked again from the start; only later events come', async () => {
+    answers = [
+      json(400, { error: { code: 'invalid_last_event_id', message: 'past the log' } }),
+      stream(wholeJob('job-a').replace(/1-2/g, '1-3')),
+    ];
+    const events: FollowEvent[] = [];
+    for await (const event of createRelayClient({ baseUrl: base, retryMs: 10 }).follow(a, { from: { 'job-a': '1-2' } })) events.push(event);
+    expect(ids(events)).to.deep.equal(['job-a@1-3']);
+    expect(seen.map((s) => s.lastEventId)).to.deep.equal(['1-2', undefined]);
+  });
+
+  it('a stream that goes silent (no event, no heartbeat) is reopened from its position', async () => {
+    const [first, rest] = [wholeJob('job-a').split('\n\n').slice(0, 2).join('\n\n'), wholeJob('job-a').split('\n\n').slice(2).join('\n\n')];
+    answers = [stream(`${first}\n\n`, false), stream(rest)];
+    const events: FollowEvent[] = [];
+    for await (const event of createRelayClient({ baseUrl: base, retryMs: 10, stallMs: 300 }).follow(a)) events.push(event);
+    expect(ids(events)).to.deep.equal(['job-a@0-1', 'job-a@1-1', 'job-a@1-2']);
+    expect(seen.map((s) => s.lastEventId)).to.deep.equal([undefined, '1-1']);
+  });
+});
