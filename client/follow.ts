@@ -146,19 +146,24 @@ export class Follower<E extends FollowEvent = FollowEvent> implements AsyncItera
     this.wake?.();
   }
 
+  /** Yields each event once; leaving the loop early (`break`, `return`, a throw) closes the follow. */
   async *[Symbol.asyncIterator](): AsyncIterator<E> {
-    for (;;) {
-      const event = this.queue.shift();
-      if (event) {
-        yield event;
-        continue;
+    try {
+      for (;;) {
+        const event = this.queue.shift();
+        if (event) {
+          yield event;
+          continue;
+        }
+        if (this.finished) {
+          if (this.failure) throw this.failure;
+          return;
+        }
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
       }
-      if (this.finished) {
-        if (this.failure) throw this.failure;
-        return;
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
+    } finally {
+      this.close();
     }
   }
 

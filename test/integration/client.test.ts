@@ -89,6 +89,25 @@ describe('client (submit and follow)', function () {
     expect(requests).to.equal(after);
     expect(events.some((e) => e.event === 'result')).to.equal(false);
   });
+  it('leaving the loop early (break) closes the follow: its connection and its requests stop', async () => {
+    let requests = 0;
+    const client = createRelayClient({
+      baseUrl: system.baseUrl,
+      fetch: (input, init) => {
+        requests++;
+        return fetch(input, init);
+      },
+    });
+    const job = await client.submit('sleep', { ms: 5_000, steps: 1 });
+    const heard: string[] = [];
+    const follower = client.follow(job, { onEvent: (e) => heard.push(e.event) });
+    for await (const event of follower) if (event.event === 'status') break;
+    await follower.done;
+    const after = requests;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(requests).to.equal(after);
+    expect(heard, 'the job was not followed to its end').not.to.include('result');
+  });
 });
 
 describe('client against a server with CRLF line endings and events split across chunks', () => {
