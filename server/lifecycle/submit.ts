@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fingerprint } from '../../core/fingerprint.js';
 import type { JobType } from '../../core/jobs/index.js';
@@ -51,17 +52,18 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     return { kind: 'invalid-idempotency-key' };
   }
+  const keyDigest = idempotencyKey === undefined ? undefined : digestOfKey(idempotencyKey);
 
   const jobId = crypto.randomUUID();
-  if (idempotencyKey !== undefined) {
-    const decided = await claimIdempotencyKey(deps, type.name, idempotencyKey, fingerprint(parsed.value), jobId).catch(
+  if (keyDigest !== undefined) {
+    const decided = await claimIdempotencyKey(deps, type.name, keyDigest, fingerprint(parsed.value), jobId).catch(
       () => 'unavailable' as const,
     );
     if (decided === 'unavailable') return { kind: 'unavailable', what: 'store' };
     if (decided === 'reused') return { kind: 'idempotency-key-reused' };
     if (decided !== 'claimed') return { kind: 'accepted', jobId: decided.jobId };
   }
-  const release = () => (idempotencyKey === undefined ? Promise.resolve() : deps.idempotency.release(type.name, idempotencyKey, jobId));
+  const release = () => (keyDigest === undefined ? Promise.resolve() : deps.idempotency.release(type.name, keyDigest, jobId));
 
   const log = deps.logger.child({ request_id: jobId, type: type.name });
   try {
@@ -96,8 +98,8 @@ export async function submitJob(deps: SubmitDeps, submission: Submission): Promi
       return { kind: 'unavailable', what: 'queue' };
     }
   }
-  if (idempotencyKey !== undefined) {
-    await deps.idempotency.markPublished(type.name, idempotencyKey, jobId).catch((err) => log.warn({ err }, 'idempotency key not marked'));
+  if (keyDigest !== undefined) {
+    await deps.idempotency.markPublished(type.name, keyDigest, jobId).catch((err) => log.warn({ err }, 'idempotency key not marked'));
   }
   deps.metrics.jobsSubmitted.inc({ type: type.name });
   log.info('job accepted');
@@ -135,4 +137,12 @@ async function claimIdempotencyKey(
     if (Date.now() > deadline) return 'unavailable';
     await delay(25);
   }
+}
+
+/**
+ * An Idempotency-Key is a secret like a job's token (whoever sends it with the same body gets the
+ * job), so the stores keep only this digest of it.
+ */
+export function digestOfKey(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
 }
