@@ -4,7 +4,7 @@ import { MemoryIdempotencyStore } from '../../core/adapters/memory/idempotency-s
 import type { JobType } from '../../core/jobs/index.js';
 import type { IdempotencyStore, JobPublisher, JobStore, OutboundJob } from '../../core/ports/index.js';
 import { QUEUED_EVENT } from '../../core/protocol/index.js';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, type SubmitDeps, type SubmitOutcome, submitJob } from '../../server/lifecycle/submit.js';
+import { digestOfKey, MAX_IDEMPOTENCY_KEY_LENGTH, type SubmitDeps, type SubmitOutcome, submitJob } from '../../server/lifecycle/submit.js';
 import { JOB_TYPES } from '../helpers/job-types.js';
 import { countingMetrics, memoryPorts, remainingDeadlines, silentLogger } from './lifecycle-fakes.js';
 
@@ -95,7 +95,7 @@ describe('submit use case', () => {
     expect(t.publisher.attempted).to.deep.equal([]);
     expect(await remainingDeadlines(t.deadlines)).to.deep.equal([]);
     // The key was not claimed: it is free for the same request later.
-    expect(await t.idempotency.claim('echo', 'key-1', 'print', 'someone')).to.deep.equal({ kind: 'claimed' });
+    expect(await t.idempotency.claim('echo', digestOfKey('key-1'), 'print', 'someone')).to.deep.equal({ kind: 'claimed' });
   });
 
   it('refuses an empty or over-long Idempotency-Key and takes one of exactly the longest length', async () => {
@@ -156,7 +156,7 @@ describe('submit use case', () => {
     expect(outcome).to.deep.equal({ kind: 'unavailable', what: 'store' });
     expect(t.publisher.attempted).to.deep.equal([]);
     expect(t.metrics.of('jobsSubmitted')).to.deep.equal([]);
-    expect(await t.idempotency.claim('echo', 'key-1', 'print', 'someone')).to.deep.equal({ kind: 'claimed' });
+    expect(await t.idempotency.claim('echo', digestOfKey('key-1'), 'print', 'someone')).to.deep.equal({ kind: 'claimed' });
   });
 
   it('answers unavailable when the idempotency store is down', async () => {
