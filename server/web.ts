@@ -31,8 +31,8 @@ import { createStreamRoutes } from './streams/routes.js';
 import type { SseSession } from './streams/sse-session.js';
 import { StreamSlots } from './streams/stream-slots.js';
 
-/** How long a draining web process lets open requests finish before cutting their connections. */
-const DRAIN_CONNECTIONS_MS = 3_000;
+/** The share of the shutdown grace a draining web process gives open requests before cutting their connections. */
+const DRAIN_CONNECTIONS_SHARE = 3 / 8;
 
 export interface WebAdapters {
   publisher: JobPublisher;
@@ -171,7 +171,7 @@ export async function startWeb(
       // Keep-alive connections that finish a request after this point are closed as they go
       // idle; whatever still holds on after a few seconds is cut, so the drain has an end.
       const sweepIdle = setInterval(() => server.closeIdleConnections(), 100);
-      const cutAll = setTimeout(() => server.closeAllConnections(), DRAIN_CONNECTIONS_MS);
+      const cutAll = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs * DRAIN_CONNECTIONS_SHARE);
       server.closeIdleConnections();
       try {
         await listener.stop();

@@ -151,7 +151,8 @@ describe('draining web and worker processes (real processes)', function () {
   });
 
   it('a draining web process refuses new connections, and answers 503 to requests on connections it already had', async () => {
-    const web = await start('web', 'web-refusing', env());
+    // A long grace: on a busy machine the half-sent requests must still be open when the test finishes them.
+    const web = await start('web', 'web-refusing', env({ SHUTDOWN_GRACE_MS: '40000' }));
     const known = await submit(web.base, 'echo', { payload: 'known' });
     const body = '{"payload":"after SIGTERM"}';
     // Opened before the SIGTERM, each with a request not yet complete.
