@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   worker: { module: '../consumer/main.js', summary: 'runs the job types of JOBS_DIR that have a handler' },
   'dead-letters': { module: '../consumer/dead-letters.js', summary: 'list | replay --all | replay <request_id>...' },
   start: { module: '../embedded/main.js', summary: 'web and worker in one process; in memory when no broker is configured' },
+  types: { module: './types.js', summary: 'TypeScript types of the job types for relay/client: relay types > relay-jobs.d.ts' },
 };
 
 const [command] = process.argv.slice(2);

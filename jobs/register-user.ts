@@ -10,6 +10,7 @@ export default defineJobType({
     name: z.string().trim().min(1, 'Required').max(100).meta({ title: 'Name' }),
     email: z.email().max(254).meta({ title: 'Email' }),
   }),
+  result: z.object({ user_id: z.string(), name: z.string(), email: z.string() }),
   async handler({ name, email }, ctx) {
     const user = await userStore().register(ctx.jobId, name, email);
     if (user === 'taken') throw new JobError('email_taken', 'A user with this email already exists');

@@ -20,6 +20,7 @@ export default defineJobType({
       .default(1)
       .meta({ title: 'Progress steps', examples: [10] }),
   }),
+  result: z.object({ slept_ms: z.number().int() }),
   async handler({ ms, steps }, ctx) {
     for (let i = 1; i <= steps; i++) {
       await delay(ms / steps, undefined, { signal: ctx.signal });

@@ -54,12 +54,17 @@ export interface FormOptions {
  * The web process validates submissions with `input` and the worker runs `handler`; a type
  * without a handler is run by a worker outside this process (any language, see the worker protocol).
  */
-export interface JobTypeDeclaration<Input = unknown, Schema = z.ZodType | JsonSchema> {
+export interface JobTypeDeclaration<Input = unknown, Schema = z.ZodType | JsonSchema, Result = unknown> {
   /** The URL and queue name: letters, digits, `-`, `_`, `.`. */
   name: string;
   /** A zod schema or a JSON Schema of an object; field `title`s label the page's form. */
   input: Schema;
-  handler?: JobHandler<Input>;
+  /**
+   * What the handler returns (the `result` event's data), as a zod schema or any JSON Schema:
+   * the client types `relay types` writes use it. Describes, does not check, the result.
+   */
+  result?: z.ZodType | Record<string, unknown>;
+  handler?: JobHandler<Input, Result>;
   route?: JobRoute;
   /** A job with no final event by then fails with `timeout` (default: JOB_TIMEOUT_MS). */
   timeoutMs?: number;
@@ -72,15 +77,16 @@ export interface JobTypeDeclaration<Input = unknown, Schema = z.ZodType | JsonSc
 }
 
 /**
- * Declares a job type. With a zod schema the handler's input is typed from it; with a JSON Schema
- * name the input type yourself: `defineJobType<{ to: string }>({ … })`.
+ * Declares a job type. With zod schemas the handler's input (and, with `result`, what it may
+ * return) is typed from them; with a JSON Schema name the types yourself:
+ * `defineJobType<{ to: string }, { sent: boolean }>({ … })`.
  */
-export function defineJobType<Schema extends z.ZodType>(
-  declaration: JobTypeDeclaration<z.output<Schema>, Schema>,
-): JobTypeDeclaration<z.output<Schema>, Schema>;
-export function defineJobType<Input = Record<string, unknown>>(
-  declaration: JobTypeDeclaration<Input, JsonSchema>,
-): JobTypeDeclaration<Input, JsonSchema>;
+export function defineJobType<Schema extends z.ZodType, ResultSchema extends z.ZodType = z.ZodType<unknown>>(
+  declaration: JobTypeDeclaration<z.output<Schema>, Schema, z.input<ResultSchema>> & { result?: ResultSchema },
+): JobTypeDeclaration<z.output<Schema>, Schema, z.input<ResultSchema>>;
+export function defineJobType<Input = Record<string, unknown>, Result = unknown>(
+  declaration: JobTypeDeclaration<Input, JsonSchema, Result>,
+): JobTypeDeclaration<Input, JsonSchema, Result>;
 export function defineJobType(declaration: JobTypeDeclaration): JobTypeDeclaration {
   return declaration;
 }

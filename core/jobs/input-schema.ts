@@ -29,6 +29,29 @@ export function inputSchemaOf(input: unknown): InputSchema {
   return fromJsonSchema(input as Record<string, unknown>);
 }
 
+/**
+ * A declaration's `result` as JSON Schema. It only describes the result (for the client's
+ * types), so any schema goes, and a JSON Schema is taken as written.
+ */
+export function resultSchemaOf(result: unknown): Record<string, unknown> {
+  if (isZodSchema(result)) {
+    try {
+      return z.toJSONSchema(result, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    } catch (err) {
+      throw new InputSchemaError(`cannot be described as JSON Schema: ${(err as Error).message}`);
+    }
+  }
+  if (
+    typeof result !== 'object' ||
+    result === null ||
+    Array.isArray(result) ||
+    typeof (result as { safeParse?: unknown }).safeParse === 'function'
+  ) {
+    throw new InputSchemaError('must be a zod 4 schema or a JSON Schema object');
+  }
+  return result as Record<string, unknown>;
+}
+
 function fromZod(schema: z.ZodType): InputSchema {
   let jsonSchema: Record<string, unknown>;
   try {

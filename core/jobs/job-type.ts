@@ -19,6 +19,8 @@ export interface JobType {
   readonly form?: FormOptions;
   /** The input's JSON Schema: what `GET /api/job-types` lists and the page's form is built from. */
   readonly inputSchema: Record<string, unknown>;
+  /** The JSON Schema of the result, where the declaration gives one (for the client's types). */
+  readonly resultSchema?: Record<string, unknown>;
   /** The input to run with (defaults filled in), or what is wrong with it. */
   validate(input: unknown): InputCheck;
   /** Run by the Node worker; a type without one is left to workers outside Relay. */

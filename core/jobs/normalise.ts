@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JobTypeDeclaration } from './declaration.js';
-import { InputSchemaError, inputSchemaOf } from './input-schema.js';
+import { InputSchemaError, inputSchemaOf, resultSchemaOf } from './input-schema.js';
 import type { JobType } from './job-type.js';
 
 /** Type names end up in URLs, queue names and element ids. */
@@ -12,6 +12,7 @@ const optionalText = z.string().trim().min(1, 'must not be empty').optional();
 const DECLARATION = z.strictObject({
   name: z.string().regex(NAME, 'must be 1 to 100 letters, digits, "-", "_" or ".", starting with a letter or digit'),
   input: z.unknown().refine((v) => v !== undefined, 'is required'),
+  result: z.unknown().optional(),
   handler: z.custom<(...args: unknown[]) => unknown>((v) => typeof v === 'function', 'must be a function').optional(),
   route: z
     .strictObject({
@@ -46,15 +47,22 @@ export function normaliseJobType(declaration: unknown, source?: string): JobType
   }
   const checked = DECLARATION.safeParse(declaration);
   if (!checked.success) throw new DeclarationError(checked.error.issues.map(describeIssue).join('; '));
-  const { input, handler, ...rest } = checked.data as JobTypeDeclaration & { handler?: JobType['handler'] };
+  const { input, result, handler, ...rest } = checked.data as JobTypeDeclaration & { handler?: JobType['handler'] };
   let schema: ReturnType<typeof inputSchemaOf>;
+  let resultSchema: Record<string, unknown> | undefined;
   try {
     schema = inputSchemaOf(input);
   } catch (err) {
     if (err instanceof InputSchemaError) throw new DeclarationError(`input: ${err.message}`);
     throw err;
   }
-  return Object.freeze({ ...rest, handler, inputSchema: schema.jsonSchema, validate: schema.validate, source });
+  try {
+    resultSchema = result === undefined ? undefined : resultSchemaOf(result);
+  } catch (err) {
+    if (err instanceof InputSchemaError) throw new DeclarationError(`result: ${err.message}`);
+    throw err;
+  }
+  return Object.freeze({ ...rest, handler, inputSchema: schema.jsonSchema, resultSchema, validate: schema.validate, source });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

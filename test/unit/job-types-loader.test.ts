@@ -178,6 +178,27 @@ describe('loading job types from a directory', () => {
       expect(problems[2]!.problem).to.match(/^name: must be 1 to 100 letters.*; timeoutMs: Too small/);
     });
 
+    it('a result schema: zod or JSON Schema of any shape becomes the type’s resultSchema; anything else is refused', async () => {
+      const types = await loadJobTypes(
+        jobsDir({
+          'count.ts': `import { defineJobType, z } from '${API}';
+            export default defineJobType({
+              name: 'count',
+              input: z.object({ text: z.string() }),
+              result: z.object({ words: z.number().int(), top: z.record(z.string(), z.number()).optional() }),
+              handler: ({ text }) => ({ words: text.split(' ').length }),
+            });`,
+          'list.json': { name: 'list', input: { type: 'object' }, result: { type: 'array', items: { type: 'string' } } },
+          'plain.json': { name: 'plain', input: { type: 'object' } },
+        }),
+      );
+      expect(types.get('count')!.resultSchema).to.deep.include({ type: 'object', required: ['words'] });
+      expect(types.get('list')!.resultSchema).to.deep.equal({ type: 'array', items: { type: 'string' } });
+      expect(types.get('plain')!.resultSchema).to.equal(undefined);
+      const problems = await problemsOf(jobsDir({ 'a.json': { name: 'a', input: { type: 'object' }, result: [] } }));
+      expect(problems).to.deep.equal([{ file: 'a.json', problem: 'result: must be a zod 4 schema or a JSON Schema object' }]);
+    });
+
     it('a handler that is not a function (also in a JSON file)', async () => {
       const problems = await problemsOf(
         jobsDir({
