@@ -11,6 +11,8 @@
 #   scripts/cluster.sh rabbit-stop N    stop RabbitMQ node N (1-3) cleanly;  rabbit-kill N: SIGKILL it
 #   scripts/cluster.sh rabbit-start N   start node N again (it rejoins the cluster)
 #   scripts/cluster.sh redis-kill PORT  SIGKILL the Redis node on PORT;  redis-start PORT: start it again
+#   scripts/cluster.sh ctl N ARGS...    rabbitmqctl against node N (list_queues, add_vhost, ...)
+#   scripts/cluster.sh queues N ARGS... rabbitmq-queues against node N (rebalance quorum, ...)
 #
 # Ports: RabbitMQ AMQP 5681-5683 (distribution 25681-25683), Redis 6381-6386 (bus 16381-16386).
 set -euo pipefail
@@ -73,6 +75,11 @@ rabbit_start() {
 }
 
 rabbit_wait() {
+  # A node started with -detached takes a moment to register with epmd; until then nothing can reach it.
+  for _ in $(seq 1 120); do
+    if env HOME="$DIR/rabbit-home" "$(rabbit_bin)/rabbitmq-diagnostics" -n "$(rabbit_name "$1")" -q ping >/dev/null 2>&1; then break; fi
+    sleep 0.5
+  done
   ctl "$1" -q await_startup --timeout 120 >/dev/null
   # The AMQP listener comes last.
   for _ in $(seq 1 100); do
@@ -211,8 +218,18 @@ case "${1:-}" in
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
     ;;
   redis-start) redis_start "$2" ;;
+  ctl)
+    n=$2
+    shift 2
+    ctl "$n" "$@"
+    ;;
+  queues)
+    n=$2
+    shift 2
+    env HOME="$DIR/rabbit-home" "$(rabbit_bin)/rabbitmq-queues" -n "$(rabbit_name "$n")" "$@"
+    ;;
   *)
-    sed -n '2,15p' "$0" >&2
+    sed -n '2,17p' "$0" >&2
     exit 2
     ;;
 esac
