@@ -32,7 +32,7 @@ export async function recordReply(deps: RecordReplyDeps, reply: InboundReply): P
   if (!parsed) return poison(deps, reply, 'invalid_reply');
   const event = eventOfReply(parsed);
 
-  const gapDeadline = Date.now() + GAP_WAIT_MS;
+  let gapDeadline = Date.now() + GAP_WAIT_MS;
   let gapWait = GAP_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -58,6 +58,9 @@ export async function recordReply(deps: RecordReplyDeps, reply: InboundReply): P
       if (deps.stopping()) return { kind: 'requeue' };
       if (attempt === 1) deps.logger.warn({ err, request_id: reply.jobId }, 'event log unreachable; holding reply');
       await delay(Math.min(100 * attempt, 1_000));
+      // The predecessor this reply may wait for is held by the same outage (a Redis Cluster
+      // failover takes longer than GAP_WAIT_MS): the wait for it starts once the log answers again.
+      gapDeadline = Date.now() + GAP_WAIT_MS;
     }
   }
 }

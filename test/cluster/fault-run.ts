@@ -139,7 +139,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   })();
 
   let submitting = true;
-  const outcomes: Promise<{ accepted: boolean; id?: string; input: WorkInput; events: ReceivedEvent[] }>[] = [];
+  const outcomes: Promise<{ accepted: boolean; id?: string; input: WorkInput; events: ReceivedEvent[]; hung?: boolean }>[] = [];
   const client = async (input: WorkInput) => {
     const key = crypto.randomUUID();
     const deadline = Date.now() + 120_000;
@@ -167,15 +167,17 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     if (!accepted) return { accepted: false, input, events: [] };
     const entry = { input, events: [] as ReceivedEvent[] };
     jobs.set(accepted.request_id, entry);
+    let hung = false;
     const { events } = await follow(`${base}${accepted.events_url}`, {
       persistent: true,
-      timeoutMs: 180_000,
+      timeoutMs: 120_000,
       onEvent: (_e, all) => (entry.events = all),
     }).catch((err) => {
-      if (err instanceof FollowTimeout) return { events: err.events };
-      throw err;
+      if (!(err instanceof FollowTimeout)) throw err;
+      hung = true;
+      return { events: err.events };
     });
-    return { accepted: true, id: accepted.request_id, input, events };
+    return { accepted: true, id: accepted.request_id, input, events, hung };
   };
   const submissions = (async () => {
     for (let i = 0; submitting; i++) {
@@ -222,6 +224,8 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     for (const r of results.filter((o) => o.accepted)) {
       const finals = r.events.filter((e) => e.event === 'result' || e.event === 'failed');
       if (finals.length === 0) lost++;
+      // The server ends a stream after its final event: one still open two minutes later is a defect too.
+      if (r.hung && finals.length > 0) badStreams.push(`${r.id}: the stream stayed open after the final event`);
       const problems = streamProblems(r.events, { result: { slept_ms: r.input.ms } }, { progressSteps: r.input.steps });
       if (problems.length > 0) badStreams.push(`${r.id}: ${problems.join('; ')}`);
     }

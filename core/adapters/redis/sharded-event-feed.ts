@@ -150,13 +150,12 @@ export class RedisShardedEventFeed implements EventFeed {
     }
     if (moved.length === 0) return;
     this.logger?.warn({ channels: moved.length }, 'Redis Cluster slots moved to another master; following them there');
-    void Promise.all(
-      moved.map((channel) => {
-        const shard = this.shards.get(this.channels.get(channel)!);
-        return shard?.redis.ssubscribe(channel);
-      }),
-    )
-      .catch((err) => this.logger?.warn({ err }, 'subscribing on the new master failed'))
-      .finally(() => this.gapListener());
+    // The gap is reported before the new subscriptions are made: an event that arrives on the new
+    // master right after its subscription must not reach a stream that missed the ones before it.
+    this.gapListener();
+    for (const channel of moved) {
+      const shard = this.shards.get(this.channels.get(channel)!);
+      shard?.redis.ssubscribe(channel).catch((err) => this.logger?.warn({ err, channel }, 'subscribing on the new master failed'));
+    }
   }
 }
