@@ -37,6 +37,7 @@ export class RedisShardedEventFeed implements EventFeed {
     private readonly keys: RedisKeys,
     private readonly connectionName: string,
     private readonly logger?: Logger,
+    private readonly subscribeTimeoutMs = 2 * (cluster.options.redisOptions?.commandTimeout ?? 1_000),
   ) {
     // The client reloads the slot map every second and after MOVED: follow the masters it finds.
     cluster.on('refresh', () => this.followSlotMap());
@@ -50,13 +51,35 @@ export class RedisShardedEventFeed implements EventFeed {
     this.listener = listener;
   }
 
+  /**
+   * Fails rather than waits when the channel's master does not confirm in time: until a failover
+   * promotes its replica, the slot map still names a master that is gone, and a stream opening
+   * meanwhile is better answered 503 (its client retries) than left hanging.
+   */
   async subscribe(jobId: string): Promise<void> {
     const channel = this.keys.channel(jobId);
     const shard = this.shardOf(channel);
     if (!shard) throw new Error('Redis Cluster slot map not loaded yet');
     this.channels.set(channel, shard.node);
     shard.channels.add(channel);
-    await shard.redis.ssubscribe(channel);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        shard.redis.ssubscribe(channel),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`Redis master ${shard.node} did not confirm the subscription`)),
+            this.subscribeTimeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      if (this.channels.get(channel) === shard.node) this.channels.delete(channel);
+      if (shard.channels.delete(channel)) shard.redis.sunsubscribe(channel).catch(() => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async unsubscribe(jobId: string): Promise<void> {
