@@ -24,71 +24,30 @@ REDIS_PORTS=(6381 6382 6383 6384 6385 6386)
 # 15 s; a shorter one makes failover tests quicker (and is a reasonable production choice on a LAN).
 REDIS_NODE_TIMEOUT_MS=${RELAY_CLUSTER_REDIS_NODE_TIMEOUT_MS:-3000}
 
-rabbit_bin() {
-  # Debian's /usr/sbin wrappers switch to the rabbitmq user (and its cookie); call the scripts
-  # themselves so these nodes run with the cookie under $DIR.
-  local real
-  real=$(readlink -f "$(command -v rabbitmq-server)")
-  echo "$(dirname "$real")"
-}
+# shellcheck source=scripts/rabbitmq-node.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rabbitmq-node.sh"
 
 rabbit_name() { echo "rabbit-c$1@localhost"; }
 rabbit_port() { echo $((5680 + $1)); }
 
-rabbit_env() {
-  local n=$1
-  echo HOME="$DIR/rabbit-home" \
-    RABBITMQ_NODENAME="$(rabbit_name "$n")" \
-    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-    RABBITMQ_NODE_PORT="$(rabbit_port "$n")" \
-    RABBITMQ_DIST_PORT=$((25680 + n)) \
-    RABBITMQ_MNESIA_BASE="$DIR/rabbit-$n/mnesia" \
-    RABBITMQ_LOG_BASE="$DIR/rabbit-$n/log" \
-    RABBITMQ_PID_FILE="$DIR/rabbit-$n/pid" \
-    RABBITMQ_CONFIG_FILE="$DIR/rabbit-$n/rabbitmq.conf" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$DIR/rabbit-$n/enabled_plugins" \
-    RABBITMQ_CONF_ENV_FILE="$DIR/rabbit-$n/rabbitmq-env.conf"
-}
-
 ctl() {
   local n=$1
   shift
-  env HOME="$DIR/rabbit-home" "$(rabbit_bin)/rabbitmqctl" -n "$(rabbit_name "$n")" "$@"
+  rabbit_node_ctl "$DIR/rabbit-home" "$(rabbit_name "$n")" "$@"
 }
 
-rabbit_up() { env HOME="$DIR/rabbit-home" "$(rabbit_bin)/rabbitmq-diagnostics" -n "$(rabbit_name "$1")" -q check_running >/dev/null 2>&1; }
+rabbit_up() { rabbit_node_up "$DIR/rabbit-home" "$(rabbit_name "$1")"; }
 
 rabbit_start() {
   local n=$1
-  mkdir -p "$DIR/rabbit-$n/log" "$DIR/rabbit-home"
-  if [ ! -f "$DIR/rabbit-home/.erlang.cookie" ]; then
-    # One cookie for the three nodes and the CLI tools run by this script.
-    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/rabbit-home/.erlang.cookie"
-    chmod 400 "$DIR/rabbit-home/.erlang.cookie"
-  fi
+  mkdir -p "$DIR/rabbit-$n"
   printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users = none\n' "$(rabbit_port "$n")" >"$DIR/rabbit-$n/rabbitmq.conf"
-  echo '[].' >"$DIR/rabbit-$n/enabled_plugins"
-  : >"$DIR/rabbit-$n/rabbitmq-env.conf"
   if rabbit_up "$n"; then return; fi
-  # shellcheck disable=SC2046
-  env $(rabbit_env "$n") "$(rabbit_bin)/rabbitmq-server" -detached
+  # One cookie (in the shared home) for the three nodes and the CLI tools run by this script.
+  rabbit_node_start "$DIR/rabbit-home" "$DIR/rabbit-$n" "$(rabbit_name "$n")" "$(rabbit_port "$n")" $((25680 + n))
 }
 
-rabbit_wait() {
-  # A node started with -detached takes a moment to register with epmd; until then nothing can reach it.
-  for _ in $(seq 1 120); do
-    if env HOME="$DIR/rabbit-home" "$(rabbit_bin)/rabbitmq-diagnostics" -n "$(rabbit_name "$1")" -q ping >/dev/null 2>&1; then break; fi
-    sleep 0.5
-  done
-  ctl "$1" -q await_startup --timeout 120 >/dev/null
-  # The AMQP listener comes last.
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$(rabbit_port "$1")") 2>/dev/null; then return; fi
-    sleep 0.2
-  done
-  echo "cluster: RabbitMQ node $1 does not listen on $(rabbit_port "$1")" >&2
-  return 1
-}
+rabbit_wait() { rabbit_node_wait "$DIR/rabbit-home" "$(rabbit_name "$1")" "$(rabbit_port "$1")"; }
 
 rabbit_pid() { cat "$DIR/rabbit-$1/pid" 2>/dev/null || true; }
 
@@ -165,13 +124,7 @@ print_env() {
 }
 
 stop_all() {
-  for n in "${RABBIT_NODES[@]}"; do
-    local pid
-    pid=$(rabbit_pid "$n")
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      ctl "$n" -q stop >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
+  for n in "${RABBIT_NODES[@]}"; do rabbit_node_stop "$DIR/rabbit-home" "$(rabbit_name "$n")"; done
   for port in "${REDIS_PORTS[@]}"; do
     local pid
     pid=$(redis_pid "$port")

@@ -1,19 +1,16 @@
 /**
- * The chaos run: two web instances behind a round-robin proxy, two workers, real RabbitMQ and a
- * Redis of its own (AOF on). Clients submit `sleep` jobs of random length on a schedule and
- * follow them to the end, retrying refused submissions with an Idempotency-Key and resuming
+ * The chaos run: two web instances behind a round-robin proxy, two workers, a RabbitMQ node and a
+ * Redis (AOF on) of its own, so that restarting them touches no broker anything else uses. Clients
+ * submit `sleep` jobs of random length on a schedule and follow them to the end, retrying refused submissions with an Idempotency-Key and resuming
  * streams with Last-Event-ID; meanwhile workers are SIGKILLed and restarted every few seconds, a
- * web instance is SIGKILLed and restarted, RabbitMQ is restarted once and Redis once.
+ * web instance is SIGKILLed and restarted, Redis is restarted once and RabbitMQ once.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { createVhost, testRedisPrefix } from '../helpers/brokers.js';
+import { testRedisPrefix } from '../helpers/brokers.js';
 import { FollowTimeout, follow, type ReceivedEvent } from '../helpers/client.js';
+import { OwnRabbitMQ } from '../helpers/own-rabbitmq.js';
 import { OwnRedis } from '../helpers/own-redis.js';
 import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
-
-const run = promisify(execFile);
 
 export interface ChaosOptions {
   jobs: number;
@@ -50,12 +47,11 @@ interface ClientOutcome {
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
-  const vhost = await createVhost('chaos');
-  const redis = await OwnRedis.start();
+  const [rabbit, redis] = await Promise.all([OwnRabbitMQ.start('chaos'), OwnRedis.start()]);
   const prefix = testRedisPrefix('chaos');
   const env = () =>
     relayEnv({
-      amqpUrl: vhost.url,
+      amqpUrl: rabbit.url(),
       redisUrl: redis.url,
       redisPrefix: prefix,
       extra: { WORKER_CONCURRENCY: '100', LOG_LEVEL: 'warn' },
@@ -80,12 +76,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
 
   const arrivalMs = (options.jobs / options.rate) * 1000;
+  // Faults are spread over the clients' arrivals, which begin now that every process is up. They
+  // run one after the other (a few seconds each), early enough that each begins while clients are
+  // busy; the longest, RabbitMQ's restart, comes last.
+  const loadStarted = Date.now();
   let stopFaults = false;
   const faultLoop = (async () => {
-    const at = (fraction: number) => started + 2_000 + fraction * arrivalMs;
+    const at = (fraction: number) => loadStarted + fraction * arrivalMs;
     const schedule = [
       {
-        when: at(0.25),
+        when: at(0.1),
         what: 'SIGKILL web-0, restart',
         act: async () => {
           await webs[0]!.stop('SIGKILL');
@@ -93,20 +93,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         },
       },
       {
-        when: at(0.45),
-        what: 'restart RabbitMQ',
-        act: async () => {
-          await run('rabbitmqctl', ['-q', 'stop_app']);
-          await run('rabbitmqctl', ['-q', 'start_app']);
-        },
-      },
-      {
-        when: at(0.65),
+        when: at(0.3),
         what: 'restart Redis',
         act: async () => {
           await redis.stop();
           await new Promise((r) => setTimeout(r, 500));
           await redis.start();
+        },
+      },
+      {
+        when: at(0.5),
+        what: 'restart RabbitMQ',
+        act: async () => {
+          await rabbit.stopApp();
+          await rabbit.startApp();
         },
       },
     ];
@@ -175,8 +175,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     clearInterval(progress);
     await proxy.close();
     await Promise.all([...webs, ...workers].map((p) => p.stop('SIGTERM')));
-    await vhost.remove();
-    await redis.destroy();
+    await Promise.all([rabbit.destroy(), redis.destroy()]);
   }
 
   const report: ChaosReport = {

@@ -5,6 +5,11 @@ import { Connection } from 'rabbitmq-client';
 
 const run = promisify(execFile);
 
+/** rabbitmqctl against one node: the shared broker's, or a node of a test's own (own-rabbitmq.ts). */
+export type Rabbitmqctl = (...args: string[]) => Promise<string>;
+
+export const sharedRabbitmqctl: Rabbitmqctl = async (...args) => (await run('rabbitmqctl', args)).stdout;
+
 /** The shared servers the test command starts on loopback. */
 export const RABBIT_HOST = process.env.TEST_RABBITMQ_HOST ?? '127.0.0.1:5672';
 export const REDIS_BASE_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -18,13 +23,13 @@ export interface TestVhost {
 /** Queue names are fixed, so every suite gets a RabbitMQ vhost of its own. */
 export async function createVhost(label: string): Promise<TestVhost> {
   const name = `relay-test-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  await run('rabbitmqctl', ['-q', 'add_vhost', name]);
-  await run('rabbitmqctl', ['-q', 'set_permissions', '-p', name, 'guest', '.*', '.*', '.*']);
+  await sharedRabbitmqctl('-q', 'add_vhost', name);
+  await sharedRabbitmqctl('-q', 'set_permissions', '-p', name, 'guest', '.*', '.*', '.*');
   return {
     name,
     url: `amqp://guest:guest@${RABBIT_HOST}/${encodeURIComponent(name)}`,
     remove: async () => {
-      await run('rabbitmqctl', ['-q', 'delete_vhost', name]).catch(() => undefined);
+      await sharedRabbitmqctl('-q', 'delete_vhost', name).catch(() => undefined);
     },
   };
 }
@@ -76,8 +81,12 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
 }
 
 /** Ready plus unacknowledged messages of a queue, as RabbitMQ counts them. */
-export async function messagesHeld(vhost: string, queue: string): Promise<{ ready: number; unacked: number }> {
-  const { stdout } = await run('rabbitmqctl', [
+export async function messagesHeld(
+  vhost: string,
+  queue: string,
+  rabbitmqctl: Rabbitmqctl = sharedRabbitmqctl,
+): Promise<{ ready: number; unacked: number }> {
+  const stdout = await rabbitmqctl(
     '-q',
     'list_queues',
     '-p',
@@ -86,7 +95,7 @@ export async function messagesHeld(vhost: string, queue: string): Promise<{ read
     'messages_ready',
     'messages_unacknowledged',
     '--no-table-headers',
-  ]);
+  );
   const line = stdout.split('\n').find((l) => l.split(/\s+/)[0] === queue);
   if (!line) throw new Error(`no queue ${queue} in vhost ${vhost}`);
   const [, ready, unacked] = line.trim().split(/\s+/);

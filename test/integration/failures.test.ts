@@ -1,19 +1,16 @@
 /**
  * Crashes, restarts and outages with real processes: two web instances behind a round-robin
- * proxy, two workers, the shared RabbitMQ (stopped and started in place) and a Redis of this
- * suite's own with AOF (stopped and started without touching the shared one).
+ * proxy, two workers, and a RabbitMQ node and a Redis (AOF on) of this suite's own, stopped and
+ * started without touching the shared brokers.
  */
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { createVhost, messagesHeld, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
+import { messagesHeld, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { type FollowResult, follow, type ReceivedEvent, streamProblems, submit } from '../helpers/client.js';
+import { OwnRabbitMQ } from '../helpers/own-rabbitmq.js';
 import { OwnRedis } from '../helpers/own-redis.js';
 import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
-
-const run = promisify(execFile);
 
 /** Every event of the job once, in order, without a gap, ending with this result. */
 function expectWhole(events: ReceivedEvent[], result: unknown, progressSteps?: number) {
@@ -24,21 +21,20 @@ const sleepResult = (ms: number) => ({ slept_ms: ms });
 
 describe('crashes, shutdowns and outages (real processes)', function () {
   this.timeout(120_000);
-  let vhost: TestVhost;
+  let rabbit: OwnRabbitMQ;
   let redis: OwnRedis;
   let proxy: RoundRobinProxy;
   let base: string;
   const webs: RelayProcess[] = [];
   const workers: RelayProcess[] = [];
   let prefix: string;
-  const env = (port?: number, extra: Record<string, string> = {}) =>
-    relayEnv({ port, amqpUrl: vhost.url, redisUrl: redis.url, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '8', ...extra } });
+  const env = (extra: Record<string, string> = {}) =>
+    relayEnv({ amqpUrl: rabbit.url(), redisUrl: redis.url, redisPrefix: prefix, extra: { WORKER_CONCURRENCY: '8', ...extra } });
   const startWeb = (i: number) => startRelayProcess('web', `web-${i}`, env());
-  const startWorker = (i: number, extra: Record<string, string> = {}) => startRelayProcess('worker', `worker-${i}`, env(undefined, extra));
+  const startWorker = (i: number, extra: Record<string, string> = {}) => startRelayProcess('worker', `worker-${i}`, env(extra));
 
   before(async () => {
-    vhost = await createVhost('failures');
-    redis = await OwnRedis.start();
+    [rabbit, redis] = await Promise.all([OwnRabbitMQ.start('failures'), OwnRedis.start()]);
     prefix = testRedisPrefix('failures');
     webs.push(await startWeb(0), await startWeb(1));
     workers.push(await startWorker(0), await startWorker(1));
@@ -49,8 +45,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
   after(async () => {
     await proxy?.close();
     await Promise.all([...webs, ...workers].map((p) => p.stop('SIGKILL')));
-    await vhost?.remove();
-    await redis?.destroy();
+    await Promise.all([rabbit?.destroy(), redis?.destroy()]);
   });
 
   it('a worker killed mid-job (SIGKILL): the job is redelivered, finished once, and its attempt is not used up', async () => {
@@ -130,7 +125,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
   it('RabbitMQ down: POST answers 503 with Retry-After within a second, /readyz is 503; all recovers by itself', async () => {
     const inFlight = await submit(base, 'sleep', { ms: 2_500, steps: 5 });
     const following = follow(`${base}${inFlight.events_url}`, { persistent: true, timeoutMs: 60_000 });
-    await run('rabbitmqctl', ['-q', 'stop_app']);
+    await rabbit.stopApp();
     try {
       // Both instances know the broker is gone before the timed POST, whichever one the proxy picks.
       for (const web of webs) {
@@ -147,7 +142,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
       expect(res.headers.get('retry-after')).to.equal('1');
       expect((await res.json()).error.code).to.equal('unavailable');
     } finally {
-      await run('rabbitmqctl', ['-q', 'start_app']);
+      await rabbit.startApp();
     }
     for (const web of webs) {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${web.port}/readyz`)).status === 200, 30_000, `${web.name} ready again`);
@@ -177,7 +172,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
       // (RabbitMQ refreshes these counts every few seconds.)
       await waitFor(
         async () => {
-          const held = await messagesHeld(vhost.name, 'front_queue');
+          const held = await messagesHeld('/', 'front_queue', rabbit.ctl);
           return held.ready + held.unacked >= 1;
         },
         15_000,
@@ -193,7 +188,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
     ]);
     await waitFor(
       async () => {
-        const held = await messagesHeld(vhost.name, 'front_queue');
+        const held = await messagesHeld('/', 'front_queue', rabbit.ctl);
         return held.ready + held.unacked === 0;
       },
       15_000,
