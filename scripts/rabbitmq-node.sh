@@ -42,6 +42,7 @@ rabbit_node_start() {
     RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
     RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf" \
+    ERL_CRASH_DUMP="$dir/log/erl_crash.dump" \
     "$(rabbit_bin)/rabbitmq-server" -detached
 }
 
@@ -111,6 +112,7 @@ rabbit_node_explain_failure() {
   local dir=$1 name=$2 port
   shift 2
   tail -n 30 "$dir/log/$name.log" >&2 2>/dev/null || true
+  grep -m1 '^Slogan' "$dir/log/erl_crash.dump" >&2 2>/dev/null || true
   for port in "$@"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "rabbitmq-node: EADDRINUSE, port $port is taken" >&2; fi
   done
