@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { type Clock, install } from '@sinonjs/fake-timers';
 import { expect } from 'chai';
 import { type CloseReason, SseSession } from '../../server/streams/sse-session.js';
 
@@ -58,17 +59,43 @@ describe('SSE session', () => {
     expect(res.written.length, 'nothing is written after the close').to.equal(before);
   });
 
-  it('pings when quiet, and activity postpones the ping', async () => {
-    const res = new StalledResponse();
-    const session = open(res, { heartbeatMs: 60, maxBufferedBytes: 1e9 });
-    await new Promise((r) => setTimeout(r, 40));
-    session.send({ id: '1-1', event: 'status', data: '{}' });
-    await new Promise((r) => setTimeout(r, 40));
-    expect(res.written).not.to.include(': ping');
-    await new Promise((r) => setTimeout(r, 60));
-    expect(res.written).to.include(': ping\n\n');
-    session.end();
-    expect(res.ended).to.equal(true);
+  describe('heartbeat (on a fake clock)', () => {
+    let clock: Clock;
+    beforeEach(() => {
+      clock = install({ toFake: ['setTimeout', 'clearTimeout'] });
+    });
+    afterEach(() => clock.uninstall());
+
+    it('pings once the stream has been quiet for a heartbeat interval, and again after the next one', () => {
+      const res = new StalledResponse();
+      open(res, { heartbeatMs: 60, maxBufferedBytes: 1e9 });
+      clock.tick(59);
+      expect(res.written).not.to.include(': ping');
+      clock.tick(1);
+      expect(res.written).to.equal('retry: 1500\n\n: ping\n\n');
+      clock.tick(60);
+      expect(res.written).to.equal('retry: 1500\n\n: ping\n\n: ping\n\n');
+    });
+
+    it('an event postpones the ping by a whole interval', () => {
+      const res = new StalledResponse();
+      const session = open(res, { heartbeatMs: 60, maxBufferedBytes: 1e9 });
+      clock.tick(40);
+      session.send({ id: '1-1', event: 'status', data: '{}' });
+      clock.tick(59);
+      expect(res.written).not.to.include(': ping');
+      clock.tick(1);
+      expect(res.written).to.match(/id: 1-1\n[\s\S]*\n\n: ping\n\n$/);
+    });
+
+    it('no ping after the end', () => {
+      const res = new StalledResponse();
+      const session = open(res, { heartbeatMs: 60, maxBufferedBytes: 1e9 });
+      session.end();
+      expect(res.ended).to.equal(true);
+      clock.tick(600);
+      expect(res.written).not.to.include(': ping');
+    });
   });
 
   it('reports a client that went away once', () => {
