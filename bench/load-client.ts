@@ -5,10 +5,12 @@
  *
  *   tsx bench/load-client.ts '{"mode":"relay","submit":"http://…","stream":"http://…","rate":200,"seconds":5}'
  *
- * Modes: relay (POST on one instance, SSE on another), polling (POST, then GET status_url every
- * 500 ms), bullmq (the reference service: POST, then its SSE endpoint).
+ * Modes: relay (Relay's client: submit on one instance, follow on another), polling (POST, then
+ * GET status_url every 500 ms), bullmq (the reference service: POST, then its SSE endpoint, read
+ * with the same SSE parser the client uses). Every request goes through Node's fetch.
  */
-import http from 'node:http';
+import { createParser } from 'eventsource-parser';
+import { createRelayClient } from '../client/index.js';
 
 interface Options {
   mode: 'relay' | 'polling' | 'bullmq';
@@ -22,70 +24,66 @@ interface Options {
 }
 
 const options = JSON.parse(process.argv[2]!) as Options;
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 let httpRequests = 0;
-
-function request(
-  url: string,
-  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: string }> {
+/** Every side goes through the same fetch (Node's, keep-alive), so only the servers differ. */
+const countedFetch: typeof fetch = (input, init) => {
   httpRequests++;
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: init.method ?? 'GET', agent, headers: init.headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
+  return fetch(input, init);
+};
+// Relay's own client: it submits on one instance and follows the job on the other.
+const submitter = createRelayClient({ baseUrl: options.submit, fetch: countedFetch });
+const streamer = createRelayClient({ baseUrl: options.stream, fetch: countedFetch });
 
-/** Reads an SSE response until an event named result or failed (the server then closes it). */
-function awaitFinal(url: string): Promise<string> {
-  httpRequests++;
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers: { accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const message = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const name = /^event: (.*)$/m.exec(message)?.[1];
-          if (name === 'result' || name === 'failed') {
-            res.destroy();
-            return resolve(name);
-          }
-        }
-      });
-      res.on('end', () => reject(new Error('stream ended without a final event')));
-    });
-    req.on('error', reject);
+/** The reference service's stream: one SSE answer that ends with a `result` or `failed` event. */
+async function awaitReferenceFinal(url: string): Promise<string> {
+  const res = await countedFetch(url, { headers: { accept: 'text/event-stream' } });
+  if (res.status !== 200 || !res.body) throw new Error(`stream answered ${res.status}`);
+  let final: string | undefined;
+  const parser = createParser({
+    onEvent: (message) => {
+      if (message.event === 'result' || message.event === 'failed') final ??= message.event;
+    },
   });
+  const decoder = new TextDecoder();
+  const reader = res.body.getReader();
+  try {
+    while (final === undefined) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  if (final === undefined) throw new Error('stream ended without a final event');
+  return final;
 }
 
 async function oneJob(i: number): Promise<number | undefined> {
-  const body =
-    options.sleepMs !== undefined
-      ? JSON.stringify({ ms: options.sleepMs, steps: 1 })
-      : JSON.stringify({ payload: { i, text: 'benchmark' } });
-  const path = options.mode === 'bullmq' ? '/jobs' : options.sleepMs !== undefined ? '/api/jobs/sleep' : '/api/jobs/echo';
+  const input = options.sleepMs !== undefined ? { ms: options.sleepMs, steps: 1 } : { payload: { i, text: 'benchmark' } };
+  const type = options.sleepMs !== undefined ? 'sleep' : 'echo';
   const started = performance.now();
-  const res = await request(`${options.submit}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-  if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${res.body.slice(0, 100)}`);
-  const accepted = JSON.parse(res.body) as { events_url: string; status_url: string };
+  if (options.mode === 'relay') {
+    const job = await submitter.submit(type, input);
+    for await (const event of streamer.follow(job)) if (event.event === 'result' || event.event === 'failed') break;
+    return performance.now() - started;
+  }
+  const path = options.mode === 'bullmq' ? '/jobs' : `/api/jobs/${type}`;
+  const res = await countedFetch(`${options.submit}${path}`, {
+    method: 'POST',
+    body: JSON.stringify(input),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${(await res.text()).slice(0, 100)}`);
+  const accepted = (await res.json()) as { events_url: string; status_url: string };
   if (options.mode === 'polling') {
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
-      const status = JSON.parse((await request(`${options.stream}${accepted.status_url}`)).body) as { status: string };
+      const status = (await (await countedFetch(`${options.stream}${accepted.status_url}`)).json()) as { status: string };
       if (status.status === 'succeeded' || status.status === 'failed') break;
     }
   } else {
-    await awaitFinal(`${options.stream}${accepted.events_url}`);
+    await awaitReferenceFinal(`${options.stream}${accepted.events_url}`);
   }
   return performance.now() - started;
 }
@@ -129,5 +127,4 @@ process.stdout.write(
     elapsedSeconds: elapsed,
   })}\n`,
 );
-agent.destroy();
 process.exit(0);

@@ -329,7 +329,8 @@ class JobStream {
     let received = 0;
     const parser = createParser({
       onEvent: (message) => {
-        if (!message.event || !(EVENT_NAMES as readonly string[]).includes(message.event)) return;
+        // Nothing is reported once the follow is closed, not even the rest of the chunk at hand.
+        if (this.host.stopped.aborted || !message.event || !(EVENT_NAMES as readonly string[]).includes(message.event)) return;
         const { request_id, event_id, data } = decodeMultiJobData(message.data);
         const job = this.jobs.find((j) => j.handle.request_id === request_id);
         if (!job || job.ended || !isAfter(event_id, job.position)) return;

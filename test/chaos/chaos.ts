@@ -157,7 +157,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     if (!eventsUrl) return { accepted: false, events: [], expected: ms };
     // A stream that never ends counts as a lost job, with whatever events it had.
-    const { events } = await follow(`${base}${eventsUrl}`, { persistent: true, timeoutMs: 180_000 }).catch((err) => {
+    const { events } = await follow(`${base}${eventsUrl}`, { timeoutMs: 180_000 }).catch((err) => {
       if (err instanceof FollowTimeout) return { events: err.events };
       throw err;
     });

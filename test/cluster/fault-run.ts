@@ -169,7 +169,6 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     jobs.set(accepted.request_id, entry);
     let hung = false;
     const { events } = await follow(`${base}${accepted.events_url}`, {
-      persistent: true,
       timeoutMs: 120_000,
       onEvent: (_e, all) => (entry.events = all),
     }).catch((err) => {

@@ -1,4 +1,4 @@
-import { EventSource } from 'eventsource';
+import { createRelayClient, type JobHandle } from '../../client/index.js';
 import { waitFor } from './brokers.js';
 
 export interface Accepted {
@@ -70,14 +70,10 @@ export interface ReceivedEvent {
 }
 
 export interface FollowOptions {
+  /** Resume after this event (as a client that had it would). */
   lastEventId?: string;
   /** Close after this many events (to simulate a client that drops). */
   stopAfter?: number;
-  /**
-   * Keep trying, as a careful client does, when the stream is refused (503 during an outage,
-   * 502 when no instance answers): reopen with the last event id until a final event or a 204.
-   */
-  persistent?: boolean;
   /** The follow fails (rejects) if it has not ended by then. */
   timeoutMs?: number;
   /** Sees each event as it arrives, with every event so far. */
@@ -86,15 +82,15 @@ export interface FollowOptions {
 
 export interface FollowResult {
   events: ReceivedEvent[];
-  /** How the follow ended: the client stopped after `stopAfter` events, or the server refused a (re)connect. */
+  /**
+   * How the follow ended: the test stopped it after `stopAfter` events, or the server refused to
+   * stream more: `status` 204 to a reconnect past the final event, 404 for a job it does not know.
+   */
   ended: 'stopped' | 'refused';
-  /** The HTTP status of the refusal that ended it: 204 once the client has the final event. */
   status?: number;
-  /** Requests made, the first one and every reconnect. */
+  /** Requests made: the client's (the first one and every reconnect) and the reconnect past the final. */
   connections: number;
 }
-
-const NAMES = ['status', 'progress', 'result', 'failed'];
 
 /** A follow that did not end in time, with the events it had received. */
 export class FollowTimeout extends Error {
@@ -107,62 +103,85 @@ export class FollowTimeout extends Error {
   }
 }
 
+/** The job a `/api/jobs/<id>/events?token=` URL streams, as the client takes it. */
+function handleOf(url: URL): JobHandle {
+  const id = /^\/api\/jobs\/([^/]+)\/events$/.exec(url.pathname)?.[1];
+  const token = url.searchParams.get('token');
+  if (!id || !token) throw new Error(`not a job's events URL: ${url.pathname}`);
+  const query = `?token=${encodeURIComponent(token)}`;
+  return { request_id: decodeURIComponent(id), events_url: `${url.pathname}${query}`, status_url: `/api/jobs/${id}${query}` };
+}
+
 /**
- * Follows a job's stream with the `eventsource` client as a browser would: it reconnects with
- * Last-Event-ID when the server closes the stream, and stops for good on a refusal (a 204 once
- * the final event is in). Rejects when it has not ended within `timeoutMs`.
+ * Follows a job (given by its events URL) with Relay's client: it resumes after any cut, waits out
+ * 429 and 503, and ends after the final event. Then it reconnects once past the final, as an
+ * EventSource does, so a test sees the server's answer to that (204). Rejects when it has not
+ * ended within `timeoutMs`, or when the server answers what retrying cannot change.
  */
-export function follow(url: string, options: FollowOptions = {}): Promise<FollowResult> {
-  return new Promise((resolve, reject) => {
-    const events: ReceivedEvent[] = [];
-    let connections = 0;
-    let source: EventSource | undefined;
-    let reopenTimer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = (ended: FollowResult['ended'] | Error, status?: number) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      clearTimeout(reopenTimer);
-      source?.close();
-      if (ended instanceof Error) reject(ended);
-      else resolve({ events, ended, status, connections });
-    };
-    const timeoutMs = options.timeoutMs ?? 20_000;
-    const timer = setTimeout(() => {
+export async function follow(url: string, options: FollowOptions = {}): Promise<FollowResult> {
+  const target = new URL(url);
+  const job = handleOf(target);
+  let connections = 0;
+  const client = createRelayClient({
+    baseUrl: target.origin,
+    retryMs: 300,
+    maxRetryMs: 2_000,
+    fetch: (input, init) => {
+      connections++;
+      return fetch(input, init);
+    },
+  });
+  const events: ReceivedEvent[] = [];
+  let stopped = false;
+  let gone = false;
+  const follower = client.follow(job, {
+    from: options.lastEventId ? { [job.request_id]: options.lastEventId } : undefined,
+    onEvent: (e) => {
+      if (stopped) return;
+      if (e.event === 'gone') {
+        gone = true;
+        return;
+      }
+      const event: ReceivedEvent = { id: e.id, event: e.event, data: e.data };
+      events.push(event);
+      options.onEvent?.(event, events);
+      if (options.stopAfter !== undefined && events.length >= options.stopAfter) {
+        stopped = true;
+        follower.close();
+      }
+    },
+  });
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      follower.close();
       const got = events.map((e) => `${e.id} ${e.event}`).join(', ');
-      finish(
+      reject(
         new FollowTimeout(`follow ${url.replace(/token=[^&]+/, 'token=…')} did not end within ${timeoutMs} ms; events: ${got}`, events),
       );
     }, timeoutMs);
-    const open = (lastEventId: string | undefined) => {
-      const es = new EventSource(url, {
-        fetch: (input, init) => {
-          connections++;
-          const headers = new Headers(init?.headers);
-          if (lastEventId && !headers.has('last-event-id')) headers.set('last-event-id', lastEventId);
-          return fetch(input, { ...init, headers });
-        },
-      });
-      source = es;
-      for (const name of NAMES) {
-        es.addEventListener(name, (ev) => {
-          const event = { id: ev.lastEventId, event: name, data: JSON.parse(ev.data) };
-          events.push(event);
-          options.onEvent?.(event, events);
-          if (options.stopAfter !== undefined && events.length >= options.stopAfter) finish('stopped');
-        });
-      }
-      es.addEventListener('error', (ev) => {
-        if (es.readyState !== EventSource.CLOSED) return;
-        const code = (ev as unknown as { code?: number }).code;
-        const final = events.some((e) => e.event === 'result' || e.event === 'failed');
-        if (!options.persistent || code === 204 || code === 404 || final) return finish('refused', code);
-        reopenTimer = setTimeout(() => open(events.at(-1)?.id ?? options.lastEventId), 300);
-      });
-    };
-    open(options.lastEventId);
   });
+  try {
+    await Promise.race([follower.done, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (stopped) return { events, ended: 'stopped', connections };
+  if (gone) return { events, ended: 'refused', status: 404, connections };
+  const last = events.at(-1)?.id ?? options.lastEventId;
+  // As EventSource does, a reconnect the network cut is tried again (a few times: it only reports the answer).
+  for (let tries = 1; ; tries++) {
+    connections++;
+    try {
+      const again = await fetch(url, { headers: { accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) } });
+      await again.body?.cancel();
+      return { events, ended: 'refused', status: again.status, connections };
+    } catch {
+      if (tries >= 5) return { events, ended: 'refused', connections };
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }
 
 export function finals(events: ReceivedEvent[]): ReceivedEvent[] {

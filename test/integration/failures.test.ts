@@ -50,7 +50,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
 
   it('a worker killed mid-job (SIGKILL): the job is redelivered, finished once, and its attempt is not used up', async () => {
     const accepted = await submit(base, 'sleep', { ms: 2_000, steps: 4 });
-    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    const following = follow(`${base}${accepted.events_url}`, { timeoutMs: 30_000 });
     await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
     // Whichever worker holds the job, kill both in turn and bring each back.
     for (let i = 0; i < workers.length; i++) {
@@ -72,7 +72,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
     const jobs = await Promise.all(Array.from({ length: 6 }, () => submit(base, 'sleep', { ms, steps })));
     const received = jobs.map(() => 0);
     const following = jobs.map((j, i) =>
-      follow(`${base}${j.events_url}`, { persistent: true, timeoutMs: 30_000, onEvent: (_, events) => (received[i] = events.length) }),
+      follow(`${base}${j.events_url}`, { timeoutMs: 30_000, onEvent: (_, events) => (received[i] = events.length) }),
     );
     // Every client's stream is open and its job running (it has had `processing`) before the first instance stops.
     await waitFor(async () => received.every((n) => n >= 2), 10_000, 'every stream open with its job running');
@@ -94,7 +94,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
 
   it('worker SIGTERM: finishes the job in hand and exits cleanly', async () => {
     const accepted = await submit(base, 'sleep', { ms: 1_500, steps: 3 });
-    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    const following = follow(`${base}${accepted.events_url}`, { timeoutMs: 30_000 });
     await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
     const started = Date.now();
     const codes = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
@@ -111,7 +111,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
     await workers[0]!.stop('SIGTERM');
     workers[0] = await startWorker(0, { WORKER_DRAIN_MS: '300' });
     const accepted = await submit(base, 'sleep', { ms: 3_000, steps: 3 });
-    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    const following = follow(`${base}${accepted.events_url}`, { timeoutMs: 30_000 });
     await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
     const started = Date.now();
     expect(await workers[0]!.stop('SIGTERM')).to.equal(0);
@@ -124,7 +124,7 @@ describe('crashes, shutdowns and outages (real processes)', function () {
 
   it('RabbitMQ down: POST answers 503 with Retry-After within a second, /readyz is 503; all recovers by itself', async () => {
     const inFlight = await submit(base, 'sleep', { ms: 2_500, steps: 5 });
-    const following = follow(`${base}${inFlight.events_url}`, { persistent: true, timeoutMs: 60_000 });
+    const following = follow(`${base}${inFlight.events_url}`, { timeoutMs: 60_000 });
     await rabbit.stopApp();
     try {
       // Both instances know the broker is gone before the timed POST, whichever one the proxy picks.
@@ -148,14 +148,14 @@ describe('crashes, shutdowns and outages (real processes)', function () {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${web.port}/readyz`)).status === 200, 30_000, `${web.name} ready again`);
     }
     const after = await submit(base, 'echo', { payload: 'back' });
-    const { events } = await follow(`${base}${after.events_url}`, { persistent: true, timeoutMs: 30_000 });
+    const { events } = await follow(`${base}${after.events_url}`, { timeoutMs: 30_000 });
     expectWhole(events, 'back');
     expectWhole((await following).events, sleepResult(2_500), 5);
   });
 
   it('Redis down: POST is 503, replies wait in front_queue, streams catch up when Redis is back', async () => {
     const accepted = await submit(base, 'sleep', { ms: 2_000, steps: 4 });
-    const following = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: 60_000 });
+    const following = follow(`${base}${accepted.events_url}`, { timeoutMs: 60_000 });
     await waitFor(async () => (await (await fetch(`${base}${accepted.status_url}`)).json()).status === 'processing', 10_000, 'processing');
     await redis.stop();
     try {

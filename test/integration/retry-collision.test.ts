@@ -87,7 +87,7 @@ describe('a retry that collides with a redelivery (real brokers, worker processe
     const dying = await startTransientWorker({ ...env, TRANSIENT_MODE: 'fail', DIE_BEFORE_RETRY_COPY: '1' });
     workers.push(dying);
     const accepted = await submit(base, 'transient', { tag: 'collide' });
-    const streamed = follow(`${base}${accepted.events_url}`, { persistent: true, timeoutMs: JOB_TIMEOUT_MS + 10_000 });
+    const streamed = follow(`${base}${accepted.events_url}`, { timeoutMs: JOB_TIMEOUT_MS + 10_000 });
 
     expect(await dying.exited, dying.output()).to.equal('SIGKILL');
     expect(dying.output()).to.include('dying before the retry copy is sent');
