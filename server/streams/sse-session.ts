@@ -7,7 +7,11 @@ export interface SseSessionOptions {
   heartbeatMs: number;
   /** Unsent bytes tolerated for a slow reader before the session is closed. */
   maxBufferedBytes: number;
+  /** How long more than maxBufferedBytes may wait while the client takes less than that (default 1 s). */
+  slowReaderGraceMs?: number;
 }
+
+const SLOW_READER_GRACE_MS = 1_000;
 
 export type CloseReason = 'ended' | 'client-gone' | 'slow-client';
 
@@ -17,6 +21,9 @@ export type CloseReason = 'ended' | 'client-gone' | 'slow-client';
  */
 export class SseSession {
   private readonly heartbeat: NodeJS.Timeout;
+  private readerCheck: NodeJS.Timeout | undefined;
+  /** Bytes handed to the response so far; less what it still buffers, what the client has taken. */
+  private written = 0;
   private closedWith: CloseReason | undefined;
   private corked = false;
   private closeListeners: ((reason: CloseReason) => void)[] = [];
@@ -75,18 +82,41 @@ export class SseSession {
       });
     }
     this.res.write(chunk);
+    this.written += Buffer.byteLength(chunk);
     this.heartbeat.refresh();
-    // A reader that does not keep up is cut off; it resumes from the log with Last-Event-ID.
-    if (this.res.writableLength > this.options.maxBufferedBytes) {
+    if (this.readerCheck === undefined && this.res.writableLength > this.options.maxBufferedBytes) this.watchReader();
+  }
+
+  /**
+   * A reader that does not keep up is cut off; it resumes from the log with Last-Event-ID. Going
+   * past the limit is not enough: a resume's replay does so in one tick, before the client could
+   * read a byte (cutting it there, every resume would be cut before it began). The client is slow
+   * when, a grace period later, more than the limit still waits and it took less than the limit
+   * meanwhile; one that is behind but taking its bytes gets another grace period.
+   */
+  private watchReader(): void {
+    const { maxBufferedBytes, slowReaderGraceMs = SLOW_READER_GRACE_MS } = this.options;
+    const takenBefore = this.taken();
+    this.readerCheck = setTimeout(() => {
+      this.readerCheck = undefined;
+      if (this.closed || this.res.writableLength <= maxBufferedBytes) return;
+      if (this.taken() - takenBefore >= maxBufferedBytes) return this.watchReader();
       this.finish('slow-client');
       this.res.destroy();
-    }
+    }, slowReaderGraceMs);
+    this.readerCheck.unref();
+  }
+
+  /** Bytes of this session that left the response's buffers for the client. */
+  private taken(): number {
+    return this.written - this.res.writableLength;
   }
 
   private finish(reason: CloseReason): void {
     if (this.closedWith) return;
     this.closedWith = reason;
     clearTimeout(this.heartbeat);
+    clearTimeout(this.readerCheck);
     for (const listener of this.closeListeners) listener(reason);
     this.closeListeners = [];
   }
