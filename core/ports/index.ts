@@ -10,7 +10,7 @@ export type * from './job-admission.js';
 export type * from './job-publisher.js';
 export type * from './job-source.js';
 export type * from './job-store.js';
-export type * from './limits.js';
+export * from './limits.js';
 export type * from './messages.js';
 export type * from './reply-publisher.js';
 export type * from './reply-source.js';

@@ -1,6 +1,15 @@
+/**
+ * The limits' store did not answer within its command timeout: it hangs, and anything else a
+ * request asks of it now would wait as long (unlike a store that refuses at once).
+ */
+export class StoreTimeoutError extends Error {}
+
 /** Submissions per client in a window, across instances. */
 export interface RateLimiter {
-  /** Counts one hit against `key` in a fixed window; refused past `limit`, with the seconds left. */
+  /**
+   * Counts one hit against `key` in a fixed window; refused past `limit`, with the seconds left.
+   * Rejects when the counter cannot be read, with StoreTimeoutError when its store does not answer.
+   */
   hit(key: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 }
 

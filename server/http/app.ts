@@ -4,7 +4,7 @@ import { statusBody } from '../../core/job-record.js';
 import { coerceFormFields } from '../../core/jobs/form-fields.js';
 import type { JobType } from '../../core/jobs/index.js';
 import type { Logger } from '../../core/logger.js';
-import type { HealthCheck, JobStore, RateLimiter, StreamQuota } from '../../core/ports/index.js';
+import { type HealthCheck, type JobStore, type RateLimiter, StoreTimeoutError, type StreamQuota } from '../../core/ports/index.js';
 import { isJobId, isValidToken, tokenFor } from '../../core/token.js';
 import type { CancelOutcome } from '../lifecycle/cancel.js';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, type Submission, type SubmitOutcome } from '../lifecycle/submit.js';
@@ -110,7 +110,12 @@ export function createApp(deps: AppDeps): express.Express {
     async (req, res, next) => {
       if (!jobTypes.has(String(req.params.type))) return sendError(res, 'unknown_job_type', `No job type named "${req.params.type}"`);
       const { submissionsPerWindow, rateWindowSeconds } = deps.limitsConfig;
-      const verdict = await deps.limits.hit(`submit:${req.ip}`, submissionsPerWindow, rateWindowSeconds).catch(() => undefined);
+      // A check that fails lets the submission through (it fails by itself if the store is down),
+      // except when the store hangs: the submission would wait as long again, so 503 now.
+      const verdict = await deps.limits
+        .hit(`submit:${req.ip}`, submissionsPerWindow, rateWindowSeconds)
+        .catch((err: unknown) => (err instanceof StoreTimeoutError ? ('store-hangs' as const) : undefined));
+      if (verdict === 'store-hangs') return sendError(res, 'unavailable', UNAVAILABLE.store);
       if (verdict && !verdict.allowed) {
         return sendError(
           res,

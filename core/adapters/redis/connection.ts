@@ -83,6 +83,21 @@ export function subscriberOf(client: RedisClient, name: string): RedisClient {
   return client.duplicate({ connectionName: name, commandTimeout: undefined });
 }
 
+/** What ioredis rejects a command with when REDIS_COMMAND_TIMEOUT_MS passed without an answer. */
+export function isCommandTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Command timed out';
+}
+
+/**
+ * Whether Redis answers now: a PING to each master, failing after the command timeout. A Redis
+ * that hangs (a frozen process, a partition without resets) keeps its connections "ready".
+ */
+export async function redisAnswers(client: RedisClient): Promise<boolean> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  await Promise.all(nodes.map((node) => node.ping()));
+  return true;
+}
+
 /**
  * Whether every key can be read and written now. For a cluster: every slot has a master this
  * client is connected to, so a master that died is "not ready" until its replica took over.

@@ -2,7 +2,7 @@ import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-re
 import type { AppendOutcome, HealthCheck, JobStore, WithdrawOutcome } from '../../ports/index.js';
 import type { EventName, JobEvent } from '../../protocol/index.js';
 import { isFinalEvent, QUEUED_EVENT } from '../../protocol/index.js';
-import { type RedisClient, redisReady } from './connection.js';
+import { type RedisClient, redisAnswers, redisReady } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
@@ -80,7 +80,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
   }
 
   async isHealthy(): Promise<boolean> {
-    return redisReady(this.redis);
+    return redisReady(this.redis) && (await redisAnswers(this.redis));
   }
 }
 

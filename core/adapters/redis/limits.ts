@@ -1,5 +1,5 @@
-import type { RateLimiter, StreamQuota } from '../../ports/index.js';
-import type { RedisClient } from './connection.js';
+import { type RateLimiter, StoreTimeoutError, type StreamQuota } from '../../ports/index.js';
+import { isCommandTimeout, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { defineScript } from './lua-scripts.js';
 
@@ -31,7 +31,9 @@ export class RedisLimits implements RateLimiter, StreamQuota {
     const now = Math.floor(Date.now() / 1000);
     const window = Math.floor(now / windowSeconds);
     const redisKey = this.keys.rateLimit(key, window);
-    const count = await this.redis.relayHit(redisKey, windowSeconds + 1);
+    const count = await this.redis.relayHit(redisKey, windowSeconds + 1).catch((err: unknown) => {
+      throw isCommandTimeout(err) ? new StoreTimeoutError('Redis did not answer the rate limit in time', { cause: err }) : err;
+    });
     return { allowed: count <= limit, retryAfterSeconds: Math.max(1, (window + 1) * windowSeconds - now) };
   }
 
