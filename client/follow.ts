@@ -132,6 +132,11 @@ export class Follower<E extends FollowEvent = FollowEvent> implements AsyncItera
     this.settleIfOver();
   }
 
+  /** True once the follow is over (every job ended, or it was closed): `add` then throws; start a new follow. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
   /** Follows one more job: its stream is reopened with every position (a new stream when all are full). */
   add(job: JobHandle): void {
     if (this.finished) throw new Error('this follow has ended; start a new one');

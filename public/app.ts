@@ -1,6 +1,6 @@
 /** The page: forms that submit jobs, one card per job, live updates over one shared stream. */
 
-import { type ConnectionState, EventConnection } from './event-connection.js';
+import { type ConnectionState, createRelayClient, type FollowEvent, type Follower, type JobHandle } from '../client/index.js';
 import { announcement, createCard, renderCard } from './job-card.js';
 import { applyEvent, type JobState, loadJobs, markGone, saveJobs } from './job-state.js';
 
@@ -17,30 +17,62 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
   live: 'Live',
   reconnecting: 'Connection lost, reconnecting…',
 };
+/** After a refusal that retrying the same request cannot fix, the page starts over this much later. */
+const START_OVER_MS = 5_000;
 
-const stream = new EventConnection({
-  onEvent(jobId, name, eventId, data) {
-    const job = jobs.find((j) => j.jobId === jobId);
-    if (!job) return;
-    const before = job.status;
-    if (!applyEvent(job, name, eventId, data)) return;
-    saveJobs(jobs);
-    renderCard(cardFor(job), job);
-    if (job.status !== before) announce(announcement(job));
-  },
-  onGone(jobIds) {
-    for (const job of jobs.filter((j) => jobIds.includes(j.jobId))) {
-      markGone(job);
-      renderCard(cardFor(job), job);
-      announce(announcement(job));
-    }
-    saveJobs(jobs);
-  },
-  onConnection(state) {
-    connection.dataset.state = state;
-    connection.textContent = CONNECTION_TEXT[state];
-  },
-});
+// All of the page's unfinished jobs share one follow: one connection (browsers allow six per
+// origin), resumed from each job's position after any cut, a reload included.
+const relay = createRelayClient();
+let follower: Follower | undefined;
+
+function handleOf(job: JobState): JobHandle {
+  const token = encodeURIComponent(job.token);
+  return {
+    request_id: job.jobId,
+    events_url: `/api/jobs/${encodeURIComponent(job.jobId)}/events?token=${token}`,
+    status_url: job.statusUrl,
+  };
+}
+
+/** Follows the given jobs' unfinished ones, on the page's follow if it is still going. */
+function follow(list: JobState[]): void {
+  const open = list.filter((j) => !j.final);
+  if (follower && !follower.ended) {
+    for (const job of open) follower.add(handleOf(job));
+    return;
+  }
+  if (open.length === 0) {
+    showConnection('idle');
+    return;
+  }
+  const current = relay.follow(open.map(handleOf), {
+    from: Object.fromEntries(open.map((j) => [j.jobId, j.lastEventId])),
+    onEvent: show,
+    onConnection: showConnection,
+  });
+  follower = current;
+  current.done.catch(() => {
+    showConnection('reconnecting');
+    setTimeout(() => follow(jobs), START_OVER_MS);
+  });
+}
+
+function show(event: FollowEvent): void {
+  const job = jobs.find((j) => j.jobId === event.jobId);
+  if (!job) return;
+  const before = job.status;
+  // `gone`: the server no longer knows the job (expired, lost, or its token is no longer valid).
+  if (event.event === 'gone') markGone(job);
+  else if (!applyEvent(job, event.event, event.id, event.data)) return;
+  saveJobs(jobs);
+  renderCard(cardFor(job), job);
+  if (event.event === 'gone' || job.status !== before) announce(announcement(job));
+}
+
+function showConnection(state: ConnectionState): void {
+  connection.dataset.state = state;
+  connection.textContent = CONNECTION_TEXT[state];
+}
 
 function cardFor(job: JobState): HTMLLIElement {
   const existing = cards.querySelector<HTMLLIElement>(`li[data-job-id="${CSS.escape(job.jobId)}"]`);
@@ -104,7 +136,7 @@ async function submit(form: HTMLFormElement): Promise<void> {
     saveJobs(jobs);
     renderCard(cardFor(job), job);
     announce(announcement(job));
-    stream.follow(jobs);
+    follow([job]);
   } catch {
     showFormError('The server could not be reached. Try again.');
   } finally {
@@ -120,4 +152,4 @@ for (const form of document.querySelectorAll<HTMLFormElement>('form')) {
 }
 
 for (const job of jobs) renderCard(cardFor(job), job);
-stream.follow(jobs);
+follow(jobs);

@@ -16,28 +16,54 @@ const SCREENSHOT = path.resolve(import.meta.dirname, '../../docs/screenshot.png'
 const RECEIVED_KEY = 'test.received-events';
 
 /**
- * Records every event the page's EventSources receive, before the page sees it (the page itself
- * drops repeats, so what it shows cannot reveal one). Kept in sessionStorage, so a reload keeps it.
- * A string, not a function: the test runner's transpiler would add helpers the page does not have.
+ * Records every event the page's stream requests deliver to the page's client, before the client
+ * and the page see it (both drop repeats, so what the page shows cannot reveal one). The response
+ * body is passed through on demand, so exactly the bytes the client reads are recorded: a stream
+ * the client aborts (to add a job) is not counted for what it never read. Kept in sessionStorage,
+ * so a reload keeps it. A string, not a function: the test runner's transpiler would add helpers
+ * the page does not have.
  */
 const RECORD_RECEIVED_EVENTS = `(() => {
-  const Native = window.EventSource;
-  window.EventSource = class extends Native {
-    constructor(url, init) {
-      super(url, init);
-      for (const name of ['status', 'progress', 'result', 'failed']) {
-        this.addEventListener(name, (ev) => {
-          const { request_id, event_id, data } = JSON.parse(ev.data);
-          const list = JSON.parse(sessionStorage.getItem(${JSON.stringify(RECEIVED_KEY)}) ?? '[]');
-          list.push({ job: request_id, id: event_id, event: name, data });
-          sessionStorage.setItem(${JSON.stringify(RECEIVED_KEY)}, JSON.stringify(list));
-        });
-      }
-    }
+  const nativeFetch = window.fetch.bind(window);
+  const record = (event) => {
+    const list = JSON.parse(sessionStorage.getItem(${JSON.stringify(RECEIVED_KEY)}) ?? '[]');
+    list.push(event);
+    sessionStorage.setItem(${JSON.stringify(RECEIVED_KEY)}, JSON.stringify(list));
+  };
+  window.fetch = async (input, init) => {
+    const res = await nativeFetch(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (url.pathname !== '/api/events' || res.status !== 200 || !res.body) return res;
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const body = new ReadableStream({
+      async pull(controller) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          return controller.error(err);
+        }
+        if (chunk.done) return controller.close();
+        buffer += decoder.decode(chunk.value, { stream: true }); // Relay writes LF line endings
+        for (let end = buffer.indexOf('\\n\\n'); end >= 0; end = buffer.indexOf('\\n\\n')) {
+          const lines = buffer.slice(0, end).split('\\n');
+          buffer = buffer.slice(end + 2);
+          const name = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+          if (!['status', 'progress', 'result', 'failed'].includes(name)) continue;
+          const { request_id, event_id, data } = JSON.parse(lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\\n'));
+          record({ job: request_id, id: event_id, event: name, data });
+        }
+        controller.enqueue(chunk.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    }, { highWaterMark: 0 });
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 })();`;
 
-/** What the page's EventSources received, by job, in the order it arrived. */
+/** What the page's stream requests delivered, by job, in the order it arrived. */
 async function receivedByJob(p: Page): Promise<Map<string, ReceivedEvent[]>> {
   const list = (await p.evaluate((key) => JSON.parse(sessionStorage.getItem(key) ?? '[]'), RECEIVED_KEY)) as (ReceivedEvent & {
     job: string;
