@@ -205,6 +205,17 @@ describe('the example app: Relay installed from npm pack, its own job types, its
     ]);
   });
 
+  it('relay types runs from the app on the installed package alone, typing its job types for relay/client', async () => {
+    const { stdout } = await run(path.join(app, 'node_modules/.bin/relay'), ['types'], {
+      cwd: app,
+      env: { PATH: process.env.PATH, JOBS_DIR: 'dist/jobs' },
+    });
+    expect(stdout)
+      .to.include('export interface RelayJobs')
+      .and.include('"word-count": { input: WordCount.Input')
+      .and.include('"send-invoice"');
+  });
+
   it('relay dead-letters runs from the app, and SIGTERM stops web and worker cleanly', async () => {
     const { stdout } = await run(path.join(app, 'node_modules/.bin/relay'), ['dead-letters', 'list'], {
       cwd: app,
