@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Rabbitmqctl, waitFor } from './brokers.js';
-import { withFreshPorts } from './ports.js';
+import { acceptsConnections, withFreshPorts } from './ports.js';
 
 const run = promisify(execFile);
 const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/rabbitmq-node.sh');
@@ -64,7 +63,7 @@ export class OwnRabbitMQ {
   /** Starts RabbitMQ again; resolves once it serves AMQP (start_app returns once it has booted). */
   async startApp(): Promise<void> {
     await this.ctl('-q', 'start_app');
-    await waitFor(() => accepts(this.port), 10_000, `${this.name} listening on ${this.port}`);
+    await waitFor(() => acceptsConnections(this.port), 10_000, `${this.name} listening on ${this.port}`);
   }
 
   /** Stops the node and deletes its data. */
@@ -100,15 +99,4 @@ export class OwnRabbitMQ {
     const { stdout } = await run('bash', ['-c', `. "${SCRIPT}"; rabbit_node_pids "$1"`, 'pids', this.name]);
     return stdout.split(/\s+/).filter(Boolean).map(Number);
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

@@ -32,6 +32,18 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/** Whether something accepts a TCP connection on the port now (a server up; false once it closed its listener). */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 const PORT_TAKEN = /EADDRINUSE|address already in use/i;
 
 /**

@@ -6,12 +6,12 @@
  * Every request the client makes goes through its `fetch` option and is recorded, so each test
  * checks, besides the events, that nothing was asked for after the last final event.
  */
-import net from 'node:net';
 import { expect } from 'chai';
 import { createRelayClient, type FollowEvent, type FollowOptions, type JobHandle, type JobStreamEvent } from '../../client/index.js';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRedisPrefix, waitFor } from '../helpers/brokers.js';
 import { type ReceivedEvent, streamProblems } from '../helpers/client.js';
 import { OwnRedis } from '../helpers/own-redis.js';
+import { acceptsConnections } from '../helpers/ports.js';
 import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { RoundRobinProxy } from '../helpers/round-robin-proxy.js';
 
@@ -132,18 +132,6 @@ function expectResumed(streams: RecordedRequest[]): void {
   }
 }
 
-/** True once nothing accepts connections on the port (a draining web process closed its listener). */
-function refuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
-
 async function waitForEvents(recorded: RecordedFollow, jobs: JobHandle[], atLeast: number, what: string): Promise<void> {
   await waitFor(async () => jobs.every((j) => recorded.eventsOf(j).length >= atLeast), 15_000, what);
 }
@@ -228,7 +216,7 @@ describe('client through failures (two web processes behind a balancer, real bro
     proxy.cutAll();
     await held.arrived;
     const exit = drained.stop('SIGTERM');
-    await waitFor(() => refuses(drained.port), 5_000, 'the instance draining');
+    await waitFor(async () => !(await acceptsConnections(drained.port)), 5_000, 'the instance draining');
     held.release();
     await follower.done;
     expect(await exit, drained.output().slice(-2_000)).to.equal(0);

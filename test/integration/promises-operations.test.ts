@@ -1,7 +1,7 @@
 /**
  * What the README promises to an operator, each checked so that breaking it fails the test:
  * deadlines that outlive the accepting instance, draining web and worker processes, a Redis
- * outage, and the quorum delivery limit. Web and worker are real processes started from dist/
+ * outage or hang, and the quorum delivery limit. Web and worker are real processes started from dist/
  * (PORT=0, the port read from the log); where a test must watch a handler, the worker runs in
  * this process. A Redis that is stopped or frozen is a private redis-server, never the shared one.
  */
@@ -17,6 +17,7 @@ import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, type TestVhost, testRed
 import { type Accepted, jobStatus, submit } from '../helpers/client.js';
 import { JOB_TYPES } from '../helpers/job-types.js';
 import { OwnRedis } from '../helpers/own-redis.js';
+import { acceptsConnections } from '../helpers/ports.js';
 import { type RelayProcess, relayEnv, startRelayProcess } from '../helpers/processes.js';
 import { parseSse, readTimed } from '../helpers/sse-wire.js';
 
@@ -80,18 +81,6 @@ describe('deadlines and stops across processes (real processes; the worker in th
     expect(started.get(job.request_id), 'the stopped job is not run again').to.equal(1);
   });
 });
-
-/** Whether a new TCP connection to the port is refused (the process stopped listening). */
-function refuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(true));
-  });
-}
 
 /** A raw HTTP/1.1 connection whose request the test sends in pieces; resolves the status line and JSON body of its answer. */
 async function rawConnection(port: number) {
@@ -165,7 +154,7 @@ describe('draining web and worker processes (real processes)', function () {
     const before = (await queue('relay.jobs.echo')).messageCount;
 
     web.child.kill('SIGTERM');
-    await waitFor(() => refuses(web.port), 5_000, 'new connections refused');
+    await waitFor(async () => !(await acceptsConnections(web.port)), 5_000, 'new connections refused');
     post.send(body.slice(4));
     stream.send('Accept: text/event-stream\r\n\r\n');
     for (const [what, answer] of [
@@ -198,7 +187,7 @@ describe('draining web and worker processes (real processes)', function () {
       await waitFor(async () => (await queue('front_queue')).messageCount === 0, 10_000, 'the replies taken by the listener');
 
       web.child.kill('SIGTERM');
-      await waitFor(() => refuses(web.port), 5_000, 'the web process draining');
+      await waitFor(async () => !(await acceptsConnections(web.port)), 5_000, 'the web process draining');
       expect(web.child.exitCode, 'still draining while its replies wait for Redis').to.equal(null);
       redis.thaw();
       expect(await web.exited, web.output().slice(-2000)).to.equal(0);
@@ -285,7 +274,7 @@ describe('draining web and worker processes (real processes)', function () {
   });
 });
 
-describe('a Redis outage (real processes on a private redis-server)', function () {
+describe("a Redis outage or hang (real processes on a redis-server of the suite's own)", function () {
   this.timeout(60_000);
   const TIMEOUT_MS = 1_000;
   let vhost: TestVhost;
@@ -345,5 +334,19 @@ describe('a Redis outage (real processes on a private redis-server)', function (
     );
     await waitFor(async () => (await jobStatus(web.base, accepted)).status === 'succeeded', 15_000, 'the job done');
     expect((await fetch(`${web.base}/readyz`)).status).to.equal(200);
+  });
+
+  it('Redis hangs (SIGSTOP: connections open, no answers): POST is 503 within REDIS_COMMAND_TIMEOUT_MS and /readyz is 503', async () => {
+    redis.freeze();
+    try {
+      const { res, ms, body } = await timedPost();
+      expect(res.status).to.equal(503);
+      expect(body.error.code).to.equal('unavailable');
+      expect(ms, 'answered within REDIS_COMMAND_TIMEOUT_MS (plus 500 ms)').to.be.below(TIMEOUT_MS + 500);
+      expect((await fetch(`${web.base}/readyz`)).status, '/readyz').to.equal(503);
+    } finally {
+      redis.thaw();
+    }
+    expect((await timedPost()).res.status).to.equal(202);
   });
 });
