@@ -64,7 +64,8 @@ describe('client (submit and follow)', function () {
     expectOneFinalEach(events, [...first, ...more]);
   });
 
-  it('an aborted follow ends at once and makes no more requests', async () => {
+  /** A client on the system that counts the requests it makes. */
+  const countingClient = () => {
     let requests = 0;
     const client = createRelayClient({
       baseUrl: system.baseUrl,
@@ -73,6 +74,11 @@ describe('client (submit and follow)', function () {
         return fetch(input, init);
       },
     });
+    return { client, requests: () => requests };
+  };
+
+  it('an aborted follow ends at once and makes no more requests', async () => {
+    const { client, requests } = countingClient();
     const job = await client.submit('sleep', { ms: 5_000, steps: 1 });
     const controller = new AbortController();
     const follower = client.follow(job, { signal: controller.signal });
@@ -84,28 +90,21 @@ describe('client (submit and follow)', function () {
     controller.abort();
     await collected;
     await follower.done;
-    const after = requests;
+    const after = requests();
     await new Promise((r) => setTimeout(r, 300));
-    expect(requests).to.equal(after);
+    expect(requests()).to.equal(after);
     expect(events.some((e) => e.event === 'result')).to.equal(false);
   });
   it('leaving the loop early (break) closes the follow: its connection and its requests stop', async () => {
-    let requests = 0;
-    const client = createRelayClient({
-      baseUrl: system.baseUrl,
-      fetch: (input, init) => {
-        requests++;
-        return fetch(input, init);
-      },
-    });
+    const { client, requests } = countingClient();
     const job = await client.submit('sleep', { ms: 5_000, steps: 1 });
     const heard: string[] = [];
     const follower = client.follow(job, { onEvent: (e) => heard.push(e.event) });
     for await (const event of follower) if (event.event === 'status') break;
     await follower.done;
-    const after = requests;
+    const after = requests();
     await new Promise((r) => setTimeout(r, 300));
-    expect(requests).to.equal(after);
+    expect(requests()).to.equal(after);
     expect(heard, 'the job was not followed to its end').not.to.include('result');
   });
 });
