@@ -16,6 +16,7 @@ import { RedisIdempotencyStore } from '../core/adapters/redis/idempotency-store.
 import { RedisJobStore } from '../core/adapters/redis/job-store.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
 import { RedisLimits } from '../core/adapters/redis/limits.js';
+import { withReplicaAcks } from '../core/adapters/redis/replica-acked-job-store.js';
 import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
 import type { Config } from '../core/config.js';
 import { type JobType, loadJobTypes } from '../core/jobs/index.js';
@@ -57,7 +58,8 @@ export async function assembleDistributedWeb(
     (err) => logger.warn({ err }, 'RabbitMQ exchanges and queues could not be declared again after a reconnection'),
   );
   const keys = new RedisKeys(config.redisPrefix);
-  const store = new RedisJobStore(redis, keys, config.jobTtlSeconds, config.redisCluster);
+  const redisStore = new RedisJobStore(redis, keys, config.jobTtlSeconds, config.redisCluster);
+  const store = withReplicaAcks(redisStore, redis, keys, logger);
   // Subscriptions need connections of their own: one on a single Redis, one per master on a cluster.
   const feed = eventFeedFor(redis, keys, 'relay-web-sub', logger);
   const publisher = new RabbitJobPublisher(rabbit, config.publishTimeoutMs, routes);

@@ -266,4 +266,24 @@ describe('failover on a RabbitMQ cluster and a Redis Cluster (2 web, 2 workers, 
     });
     check(report);
   });
+  it('SIGKILL a Redis replica: its master is written to without waiting for it, and nothing is refused', async () => {
+    const report = await runFault({
+      name: 'kill a Redis replica',
+      rate: RATE,
+      warmupMs: 5_000,
+      tailMs: 5_000,
+      input: mixed,
+      fault: async (ctx) => {
+        const replica = (await redisNodes()).find((n) => !n.master && !n.failed)!;
+        ctx.note(`SIGKILL Redis replica ${replica.port}`);
+        await clusterScript('redis-kill', String(replica.port));
+        // Load on a master without a replica, as long as the faults above last.
+        await new Promise((r) => setTimeout(r, 8_000));
+        ctx.note(`start Redis replica ${replica.port}`);
+        await clusterScript('redis-start', String(replica.port));
+      },
+    });
+    check(report);
+    expect(report.refusedPosts, 'submissions refused while a replica was gone').to.equal(0);
+  });
 });
