@@ -18,6 +18,8 @@
 set -euo pipefail
 
 DIR=${RELAY_CLUSTER_DIR:-/tmp/relay-cluster}
+# The Erlang CLI tools write a crash dump into the working directory when a node cannot be reached.
+export ERL_CRASH_DUMP="$DIR/erl_crash.dump"
 RABBIT_NODES=(1 2 3)
 REDIS_PORTS=(6381 6382 6383 6384 6385 6386)
 # How long a Redis master may be unreachable before its replica takes over. Redis's default is
@@ -60,9 +62,10 @@ rabbit_cluster_up() {
   for n in "${RABBIT_NODES[@]}"; do rabbit_wait "$n"; done
   for n in 2 3; do
     if ctl "$n" -q cluster_status --formatter json | grep -q "$(rabbit_name 1)"; then continue; fi
-    ctl "$n" -q stop_app
-    ctl "$n" -q join_cluster "$(rabbit_name 1)"
-    ctl "$n" -q start_app
+    # The CLI reports the joining node's tables being recreated as errors; keep them out of the way.
+    ctl "$n" -q stop_app >>"$DIR/join.log" 2>&1
+    ctl "$n" -q join_cluster "$(rabbit_name 1)" >>"$DIR/join.log" 2>&1
+    ctl "$n" -q start_app >>"$DIR/join.log" 2>&1
     rabbit_wait "$n"
   done
   if [ "$(rabbit_clustered)" != 3 ]; then
