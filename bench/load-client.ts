@@ -5,6 +5,9 @@
  *
  *   tsx bench/load-client.ts '{"mode":"relay","submit":"http://…","stream":"http://…","rate":200,"seconds":5}'
  *
+ * Closed loop instead (`"clients": N`): N clients, each submitting its next job as soon as its last one
+ * ended, for the duration; the throughput is then what the service sustains, not what was offered.
+ *
  * Modes: relay (Relay's client: submit on one instance, follow on another), polling (POST, then
  * GET status_url every 500 ms), bullmq (the reference service: POST, then its SSE endpoint, read
  * with the same SSE parser the client uses). Every request goes through Node's fetch.
@@ -16,7 +19,10 @@ interface Options {
   mode: 'relay' | 'polling' | 'bullmq';
   submit: string;
   stream: string;
-  rate: number;
+  /** Open loop: arrivals per second. */
+  rate?: number;
+  /** Closed loop: this many clients, each one job at a time. */
+  clients?: number;
   seconds: number;
   /** The job: `echo` with this payload, or `sleep` for this many ms. */
   sleepMs?: number;
@@ -91,39 +97,54 @@ async function oneJob(i: number): Promise<number | undefined> {
 const latencies: number[] = [];
 let failures = 0;
 let firstError: string | undefined;
-const total = Math.round(options.rate * options.seconds);
+let sent = 0;
 const t0 = performance.now() + 50;
 const timeoutMs = options.timeoutMs ?? 30_000;
-const jobs: Promise<void>[] = [];
-for (let i = 0; i < total; i++) {
-  const due = t0 + (i * 1000) / options.rate;
-  const wait = due - performance.now();
-  if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-  jobs.push(
-    Promise.race([
-      oneJob(i),
-      new Promise<undefined>((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
-    ]).then(
-      (latency) => void latencies.push(latency!),
-      (err: Error) => {
-        failures++;
-        firstError ??= err.message;
-      },
-    ),
+
+function timed(i: number): Promise<void> {
+  sent++;
+  return Promise.race([
+    oneJob(i),
+    new Promise<undefined>((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
+  ]).then(
+    (latency) => void latencies.push(latency!),
+    (err: Error) => {
+      failures++;
+      firstError ??= err.message;
+    },
   );
 }
-const lastArrival = performance.now();
-await Promise.all(jobs);
+
+if (options.clients !== undefined) {
+  const end = t0 + options.seconds * 1000;
+  let next = 0;
+  await new Promise((r) => setTimeout(r, 50));
+  await Promise.all(
+    Array.from({ length: options.clients }, async () => {
+      while (performance.now() < end) await timed(next++);
+    }),
+  );
+} else {
+  const rate = options.rate ?? 1;
+  const total = Math.round(rate * options.seconds);
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    jobs.push(timed(i));
+  }
+  await Promise.all(jobs);
+}
 const elapsed = (performance.now() - t0) / 1000;
 process.stdout.write(
   `${JSON.stringify({
-    sent: total,
+    sent,
     completed: latencies.length,
     failures,
     firstError,
     latencies,
     httpRequests,
-    arrivalSeconds: (lastArrival - t0) / 1000,
     elapsedSeconds: elapsed,
   })}\n`,
 );

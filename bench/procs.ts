@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { withFreshPorts } from '../test/helpers/ports.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -61,6 +62,28 @@ export async function spawnReady(
   };
 }
 
+/**
+ * Starts an HTTP server process on a port picked for it (below the ephemeral range, tried again
+ * on another one if it was taken meanwhile); ready once `GET readyPath` answers 200.
+ */
+export function spawnServer(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  readyPath = '/readyz',
+): Promise<Proc & { base: string }> {
+  return withFreshPorts(1, async ([port]) => {
+    const base = `http://127.0.0.1:${port}`;
+    const proc = await spawnReady(
+      name,
+      args,
+      { ...env, PORT: String(port) },
+      async () => (await fetch(`${base}${readyPath}`)).status === 200,
+    );
+    return { ...proc, base };
+  });
+}
+
 /** Runs a process to its end and parses the JSON line it prints. */
 export function runJson<T>(args: string[], env: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -95,6 +118,17 @@ export const peakRssMiB = (pid: number | undefined) => statusMiB(pid, 'VmHWM');
 
 /** Resident memory now, in MiB. */
 export const currentRssMiB = (pid: number | undefined) => statusMiB(pid, 'VmRSS');
+
+/** System calls (reads and writes: syscr + syscw in /proc/<pid>/io) a process has made so far. */
+export function syscalls(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/syscr: (\d+)/.exec(io)?.[1]) + Number(/syscw: (\d+)/.exec(io)?.[1]);
+  } catch {
+    return NaN;
+  }
+}
 
 /** CPU time (user + system) a process has used so far, in ms. */
 export function cpuMs(pid: number | undefined): number {

@@ -29,6 +29,8 @@ export function connectRedis(options: RedisConnectionOptions): RedisClient {
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(50 * times, 1_000),
     lazyConnect: false,
+    // Commands issued in the same tick (many streams, submissions and replies at once) share one write.
+    enableAutoPipelining: true,
     ...tlsOptions(options.url, options),
   });
 }
