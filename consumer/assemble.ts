@@ -1,4 +1,4 @@
-/** Wiring for the worker process: RabbitMQ for jobs and replies, Redis for whether a job ended elsewhere. */
+/** Wiring for the worker process: RabbitMQ for jobs and replies, Redis for admitting a job (and logging its start) and for stops. */
 
 import { connectRabbit } from '../core/adapters/rabbitmq/connection.js';
 import { RabbitJobSource } from '../core/adapters/rabbitmq/job-source.js';
@@ -6,8 +6,9 @@ import { RabbitReplyPublisher } from '../core/adapters/rabbitmq/reply-publisher.
 import { routesOf } from '../core/adapters/rabbitmq/routes.js';
 import { keepTopologyDeclared } from '../core/adapters/rabbitmq/topology.js';
 import { connectRedis, subscriberOf } from '../core/adapters/redis/connection.js';
-import { RedisJobAdmission } from '../core/adapters/redis/job-admission.js';
+import { RedisJobStore } from '../core/adapters/redis/job-store.js';
 import { RedisKeys } from '../core/adapters/redis/keys.js';
+import { withReplicaAcks } from '../core/adapters/redis/replica-acked-job-store.js';
 import { RedisStopSignal } from '../core/adapters/redis/stop-signal.js';
 import type { Config } from '../core/config.js';
 import { type JobType, loadJobTypes } from '../core/jobs/index.js';
@@ -63,7 +64,7 @@ export async function assembleWorker(
     jobTypes: types,
     source,
     replies,
-    admission: new RedisJobAdmission(redis, keys),
+    admission: withReplicaAcks(new RedisJobStore(redis, keys, config.jobTtlSeconds, config.redisCluster), redis, keys, logger),
     stops: new RedisStopSignal(redis, subscriber, keys),
     logger,
     maxAttempts: config.maxAttempts,

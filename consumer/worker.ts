@@ -1,13 +1,13 @@
 import { JobError, type JobType } from '../core/jobs/index.js';
 import type { Logger } from '../core/logger.js';
 import type { InboundJob, JobAdmission, JobSource, ReplyPublisher, Settlement, StopSignal } from '../core/ports/index.js';
-import { DEFAULT_REPLY_QUEUE, type EventData, type EventName, makeReply } from '../core/protocol/index.js';
+import { DEFAULT_REPLY_QUEUE, type EventData, type EventName, eventOfReply, makeReply, startedReply } from '../core/protocol/index.js';
 
 export interface WorkerDeps {
   jobTypes: ReadonlyMap<string, JobType>;
   source: JobSource;
   replies: ReplyPublisher;
-  /** Jobs that ended elsewhere (cancelled, timed out) or were withdrawn are not run. */
+  /** Jobs that ended elsewhere (cancelled, timed out) or were withdrawn are not run; the others' `processing` is logged. */
   admission: JobAdmission;
   /** Running jobs that end elsewhere are aborted. */
   stops: StopSignal;
@@ -23,7 +23,9 @@ type SendReply = <N extends EventName>(event: N, data: EventData[N]) => Promise<
 /**
  * Runs jobs: `processing`, the handler's `progress`, then exactly one `result` or `failed`,
  * each reply confirmed by the broker before the next, and the job settled only after the final
- * one. Replies of an attempt are numbered, so a redelivered job repeats ids the log already has.
+ * one. `processing` is logged by the admission itself where it can be (one message fewer per
+ * job), and sent as the attempt's first reply where it cannot. Replies of an attempt are
+ * numbered, so a redelivered job repeats ids the log already has.
  */
 export class Worker {
   private readonly shutdown = new AbortController();
@@ -65,16 +67,22 @@ export class Worker {
 
     const jobId = job.jobId;
     const log = logger.child({ request_id: jobId, type: type.name, attempt: job.attempt });
-    // With the store unreachable the job runs: its replies wait in the reply queue meanwhile.
-    if (!(await this.deps.admission.admit(jobId).catch(() => true))) {
+    const replyTo = job.replyTo ?? DEFAULT_REPLY_QUEUE;
+    const started = startedReply(job.attempt, type.name);
+    // With the store unreachable the job runs: its replies, `processing` first, wait in the reply queue meanwhile.
+    const admitted = await this.deps.admission.admit(jobId, eventOfReply(started), new Date()).catch(() => 'unrecorded' as const);
+    if (admitted === 'refused') {
       log.info('job already finished (cancelled or timed out) or withdrawn; skipped');
       return { kind: 'ack' };
     }
 
-    const replyTo = job.replyTo ?? DEFAULT_REPLY_QUEUE;
-    let seq = 0;
+    let seq = 1;
     const reply: SendReply = (event, data) =>
       this.deps.replies.publish(jobId, replyTo, makeReply(job.attempt, ++seq, event, data, type.name));
+    // Not awaited here: the handler starts at once, and the confirm is awaited with the next reply
+    // that is (replies on one channel keep their order).
+    const processing = admitted === 'recorded' ? Promise.resolve() : this.deps.replies.publish(jobId, replyTo, started);
+    processing.catch(() => undefined);
     const stopped = new AbortController();
     this.running.set(jobId, stopped);
 
@@ -83,18 +91,14 @@ export class Worker {
       if (!handler) {
         // Only the embedded mode hands these over (a worker process leaves their queues alone):
         // nothing here can run them, so the client hears so now rather than at the deadline.
-        await reply('failed', { code: 'no_worker', message: `No worker runs ${type.name} jobs here` });
+        await Promise.all([processing, reply('failed', { code: 'no_worker', message: `No worker runs ${type.name} jobs here` })]);
         return { kind: 'dead-letter', reason: 'no_handler' };
       }
       const input = type.validate(job.body.value);
       if (!input.ok) {
-        await reply('failed', { code: 'invalid_input', message: 'The job input does not match its schema' });
+        await Promise.all([processing, reply('failed', { code: 'invalid_input', message: 'The job input does not match its schema' })]);
         return { kind: 'dead-letter', reason: 'invalid_input' };
       }
-      // Not awaited here: the handler starts at once, and the confirm is awaited with the final
-      // reply (replies on one channel keep their order).
-      const processing = reply('status', { status: 'processing', attempt: job.attempt });
-      processing.catch(() => undefined);
       let result: unknown;
       try {
         result = await handler(input.value, {

@@ -6,7 +6,7 @@ export type * from './abilities.js';
 export type * from './deadlines.js';
 export type * from './event-feed.js';
 export type * from './idempotency-store.js';
-export type * from './job-admission.js';
+export * from './job-admission.js';
 export type * from './job-publisher.js';
 export type * from './job-source.js';
 export type * from './job-store.js';

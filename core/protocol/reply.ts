@@ -24,6 +24,11 @@ export function makeReply<N extends EventName>(attempt: number, seq: number, eve
   return reply;
 }
 
+/** An attempt's first reply: its `processing` status. */
+export function startedReply(attempt: number, jobType?: string): Reply<'status'> {
+  return makeReply(attempt, 1, 'status', { status: 'processing', attempt }, jobType);
+}
+
 /** The reply in a decoded body, or undefined when the body is not one. Checked by hand: it runs for every reply. */
 export function parseReply(value: unknown): Reply | undefined {
   if (typeof value !== 'object' || value === null) return undefined;

@@ -12,6 +12,7 @@ import { MemoryJobStore } from '../../core/adapters/memory/job-store.js';
 import { createLogger } from '../../core/logger.js';
 import type { OutboundJob } from '../../core/ports/index.js';
 import { type SubmitDeps, type SubmitOutcome, submitJob } from '../../server/lifecycle/submit.js';
+import { admits } from '../helpers/admission.js';
 import { JOB_TYPES } from '../helpers/job-types.js';
 import { countingMetrics } from './lifecycle-fakes.js';
 
@@ -59,7 +60,7 @@ describe('a retry after a request that died while publishing (Idempotency-Key)',
     const { store, deps, published } = setup();
     const key = crypto.randomUUID();
     const lost = await diedWhilePublishing(deps, published, key);
-    expect(await store.admit(lost), 'the broker had it: a worker takes it').to.equal(true);
+    expect(await admits(store, lost), 'the broker had it: a worker takes it').to.equal(true);
     const retry: SubmitOutcome = await submitJob(deps, { type: echo, input: { payload: 1 }, idempotencyKey: key });
     expect(retry).to.deep.equal({ kind: 'accepted', jobId: lost });
     expect(published, 'nothing new published').to.have.length(1);
@@ -75,8 +76,8 @@ describe('a retry after a request that died while publishing (Idempotency-Key)',
     expect(retry.kind).to.equal('accepted');
     const jobId = (retry as { jobId: string }).jobId;
     expect(jobId).not.to.equal(lost);
-    expect(await store.admit(lost), 'the lost job can no longer run').to.equal(false);
-    expect(await store.admit(jobId)).to.equal(true);
+    expect(await admits(store, lost), 'the lost job can no longer run').to.equal(false);
+    expect(await admits(store, jobId)).to.equal(true);
     const again = await submitJob(deps, { type: echo, input: { payload: 1 }, idempotencyKey: key });
     expect(again).to.deep.equal({ kind: 'accepted', jobId });
   });

@@ -6,6 +6,7 @@ import { Worker } from '../../consumer/worker.js';
 import { MemoryJobQueue, MemoryReplyQueue } from '../../core/adapters/memory/broker.js';
 import { type JobContext, normaliseJobType } from '../../core/jobs/index.js';
 import type { InboundJob } from '../../core/ports/index.js';
+import { admitAsReply } from '../helpers/admission.js';
 
 const contexts: JobContext[] = [];
 const types = new Map(
@@ -44,7 +45,7 @@ function setup() {
     jobTypes: types,
     source: new MemoryJobQueue(new Set(types.keys()), { concurrency: 1, retryBaseMs: 10 }),
     replies,
-    admission: { admit: async () => true },
+    admission: admitAsReply,
     stops: { send: async () => {}, onStop: () => {} },
     logger: pino({ level: 'info' }, sink),
     maxAttempts: 5,
@@ -89,7 +90,8 @@ describe('the worker and a job type’s declaration', () => {
     const { worker, sent } = setup();
     expect(await worker.process(job('elsewhere', {}))).to.deep.equal({ kind: 'dead-letter', reason: 'no_handler' });
     expect(sent).to.deep.equal([
-      { id: '1-1', event: 'failed', data: { code: 'no_worker', message: 'No worker runs elsewhere jobs here' }, job_type: 'elsewhere' },
+      { id: '1-1', event: 'status', data: { status: 'processing', attempt: 1 }, job_type: 'elsewhere' },
+      { id: '1-2', event: 'failed', data: { code: 'no_worker', message: 'No worker runs elsewhere jobs here' }, job_type: 'elsewhere' },
     ]);
   });
 });

@@ -6,6 +6,7 @@ import { MemoryJobQueue, MemoryReplyQueue } from '../../core/adapters/memory/bro
 import { defineJobType, JobError } from '../../core/jobs/index.js';
 import { createLogger } from '../../core/logger.js';
 import type { InboundJob } from '../../core/ports/index.js';
+import { admitAsReply } from '../helpers/admission.js';
 import { withJobTypes } from '../helpers/job-types.js';
 
 const exploding = defineJobType({
@@ -25,7 +26,7 @@ function setup(maxAttempts = 1) {
     jobTypes: types,
     source: jobs,
     replies,
-    admission: { admit: async () => true },
+    admission: admitAsReply,
     stops: { send: async () => {}, onStop: () => {} },
     logger: createLogger('test', 'silent'),
     maxAttempts,
@@ -122,7 +123,8 @@ describe('worker', () => {
     const settlement = await worker.process(job({ type: 'sleep', body: { json: true, value: { ms: -1 } } }));
     expect(settlement).to.deep.equal({ kind: 'dead-letter', reason: 'invalid_input' });
     expect(out).to.deep.equal([
-      { id: '1-1', event: 'failed', data: { code: 'invalid_input', message: 'The job input does not match its schema' } },
+      { id: '1-1', event: 'status', data: { status: 'processing', attempt: 1 } },
+      { id: '1-2', event: 'failed', data: { code: 'invalid_input', message: 'The job input does not match its schema' } },
     ]);
   });
 

@@ -1,5 +1,12 @@
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
-import type { AppendOutcome, JobAdmission, JobStore, WithdrawOutcome } from '../../ports/index.js';
+import {
+  type AdmitOutcome,
+  type AppendOutcome,
+  admitOutcomeOf,
+  type JobAdmission,
+  type JobStore,
+  type WithdrawOutcome,
+} from '../../ports/index.js';
 import {
   compareEventIds,
   eventIdOf,
@@ -54,9 +61,18 @@ export class MemoryJobStore implements JobStore, JobAdmission {
   }
 
   async append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
+    return this.appendEvent(jobId, event, now, acceptGap, false);
+  }
+
+  async admit(jobId: string, started: JobEvent, now: Date): Promise<AdmitOutcome> {
+    return admitOutcomeOf(this.appendEvent(jobId, started, now, false, true));
+  }
+
+  private appendEvent(jobId: string, event: JobEvent, now: Date, acceptGap: boolean, take: boolean): AppendOutcome {
     const entry = this.entries.get(jobId);
     if (!entry) return 'unknown-job';
     if (entry.fields.final === '1') return 'after-final';
+    if (take) entry.fields.taken = '1';
     const last = entry.fields.last_id!;
     let logged = event;
     if (!isAfter(event.id, last)) {
@@ -86,13 +102,6 @@ export class MemoryJobStore implements JobStore, JobAdmission {
     if (!entry) return { record: undefined, events: [] };
     const events = afterId ? entry.events.filter((e) => compareEventIds(e.id, afterId) > 0) : [...entry.events];
     return { record: recordFromFields(jobId, entry.fields), events };
-  }
-
-  async admit(jobId: string): Promise<boolean> {
-    const entry = this.entries.get(jobId);
-    if (!entry || entry.fields.final === '1') return false;
-    entry.fields.taken = '1';
-    return true;
   }
 }
 

@@ -1,5 +1,6 @@
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
-import type { AppendOutcome, HealthCheck, JobStore, WithdrawOutcome } from '../../ports/index.js';
+import type { AdmitOutcome, AppendOutcome, HealthCheck, JobAdmission, JobStore, WithdrawOutcome } from '../../ports/index.js';
+import { admitOutcomeOf } from '../../ports/index.js';
 import type { EventName, JobEvent } from '../../protocol/index.js';
 import { isFinalEvent, QUEUED_EVENT } from '../../protocol/index.js';
 import { type RedisClient, redisAnswers, redisReady } from './connection.js';
@@ -14,7 +15,7 @@ type RedisWithScripts = RedisClient & {
 };
 
 /** Job records as hashes and event logs as Redis Streams whose entry ids are the event ids. */
-export class RedisJobStore implements JobStore, HealthCheck {
+export class RedisJobStore implements JobStore, JobAdmission, HealthCheck {
   private readonly redis: RedisWithScripts;
 
   constructor(
@@ -48,7 +49,15 @@ export class RedisJobStore implements JobStore, HealthCheck {
     return this.redis.relayWithdrawJob(this.keys.job(jobId), this.keys.log(jobId));
   }
 
-  async append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
+  append(jobId: string, event: JobEvent, now: Date, acceptGap = false): Promise<AppendOutcome> {
+    return this.appendEvent(jobId, event, now, acceptGap, false);
+  }
+
+  async admit(jobId: string, started: JobEvent, now: Date): Promise<AdmitOutcome> {
+    return admitOutcomeOf(await this.appendEvent(jobId, started, now, false, true));
+  }
+
+  private appendEvent(jobId: string, event: JobEvent, now: Date, acceptGap: boolean, take: boolean): Promise<AppendOutcome> {
     const changes = Object.entries(recordChangesFor(event)).flat();
     return this.redis.relayAppendEvent(
       this.keys.job(jobId),
@@ -62,6 +71,7 @@ export class RedisJobStore implements JobStore, HealthCheck {
       String(this.ttlSeconds),
       acceptGap ? '1' : '0',
       this.sharded ? 'SPUBLISH' : 'PUBLISH',
+      take ? '1' : '0',
       ...changes,
     );
   }

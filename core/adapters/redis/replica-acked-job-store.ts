@@ -2,7 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Redis } from 'ioredis';
 import type { JobRecord } from '../../job-record.js';
 import type { Logger } from '../../logger.js';
-import type { AppendOutcome, HealthCheck, JobStore, WithdrawOutcome } from '../../ports/index.js';
+import type { AdmitOutcome, AppendOutcome, HealthCheck, JobAdmission, JobStore, WithdrawOutcome } from '../../ports/index.js';
 import type { JobEvent } from '../../protocol/index.js';
 import type { RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
@@ -26,12 +26,12 @@ export interface ReplicaAckOptions {
  * timeout and stalls that connection; after one such timeout the master is written to without
  * waiting for `pauseMs`, and every write meanwhile is reported.
  */
-export class ReplicaAckedJobStore implements JobStore, HealthCheck {
+export class ReplicaAckedJobStore implements JobStore, JobAdmission, HealthCheck {
   private readonly pausedUntil = new Map<string, number>();
   private readonly waits = new Map<string, { inFlight?: Promise<number>; queued?: Promise<number> }>();
 
   constructor(
-    private readonly inner: JobStore & HealthCheck,
+    private readonly inner: JobStore & JobAdmission & HealthCheck,
     private readonly cluster: Cluster,
     private readonly keys: RedisKeys,
     private readonly options: ReplicaAckOptions,
@@ -46,6 +46,13 @@ export class ReplicaAckedJobStore implements JobStore, HealthCheck {
     const outcome = await this.inner.append(jobId, event, now, acceptGap);
     // A repeat may be the retry of an append whose wait failed: its reply is acked after this too.
     if (outcome !== 'gap' && outcome !== 'unknown-job') await this.replicated(jobId);
+    return outcome;
+  }
+
+  async admit(jobId: string, started: JobEvent, now: Date): Promise<AdmitOutcome> {
+    const outcome = await this.inner.admit(jobId, started, now);
+    // A client may resume from the logged event: the promoted replica must not be behind it.
+    if (outcome === 'recorded') await this.replicated(jobId);
     return outcome;
   }
 
@@ -110,13 +117,13 @@ export class ReplicaAckedJobStore implements JobStore, HealthCheck {
 const REPLICA_ACK_TIMEOUT_MS = 100;
 const REPLICA_ACK_PAUSE_MS = 5_000;
 
-/** The job store as the web process uses it: replica-acknowledged writes on Redis Cluster, plain ones on one Redis. */
+/** The job store as web and worker use it: replica-acknowledged writes on Redis Cluster, plain ones on one Redis. */
 export function withReplicaAcks(
-  store: JobStore & HealthCheck,
+  store: JobStore & JobAdmission & HealthCheck,
   redis: RedisClient,
   keys: RedisKeys,
   logger: Logger,
-): JobStore & HealthCheck {
+): JobStore & JobAdmission & HealthCheck {
   if (!(redis instanceof Cluster)) return store;
   const unacked = new Map<string, number>();
   return new ReplicaAckedJobStore(store, redis, keys, {

@@ -4,11 +4,14 @@
 -- ARGV[1] event id "<attempt>-<seq>", ARGV[2] event name, ARGV[3] data (JSON),
 -- ARGV[4] "1" when final, ARGV[5] now (ISO 8601), ARGV[6] ttl seconds,
 -- ARGV[7] "1" to accept a gap in the sequence, ARGV[8] PUBLISH, or SPUBLISH on Redis Cluster (the
--- channel then lives on the job's own shard), ARGV[9..] record fields to set, as name/value pairs
+-- channel then lives on the job's own shard), ARGV[9] "1" when a worker admits the job with this
+-- event (marks it taken, whatever becomes of the event: see withdraw-job.lua), ARGV[10..] record
+-- fields to set, as name/value pairs
 local state = redis.call('HMGET', KEYS[1], 'last_id', 'final')
 local last = state[1]
 if not last then return 'unknown-job' end
 if state[2] == '1' then return 'after-final' end
+if ARGV[9] == '1' then redis.call('HSET', KEYS[1], 'taken', '1') end
 
 -- The ordering rules of core/protocol/event-id.ts (compareEventIds, follows).
 local la, ls = string.match(last, '^(%d+)-(%d+)$')
@@ -29,7 +32,7 @@ end
 
 redis.call('XADD', KEYS[2], id, 'e', ARGV[2], 'd', ARGV[3])
 local fields = { 'last_id', id, 'final', ARGV[4], 'updated_at', ARGV[5] }
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
