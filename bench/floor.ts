@@ -4,7 +4,8 @@
  * publish job → consume → publish reply → consume reply. No HTTP, no Redis.
  *
  *   tsx bench/floor.ts worker <amqp-url>
- *   tsx bench/floor.ts client <amqp-url> <rate> <seconds>   (prints one JSON line)
+ *   tsx bench/floor.ts client <amqp-url> <rate> <seconds>   (open loop; prints one JSON line)
+ *   tsx bench/floor.ts client <amqp-url> c<N> <seconds>     (closed loop: N clients, one job at a time each)
  */
 import { Connection, ConsumerStatus } from 'rabbitmq-client';
 import { workQueue } from '../core/adapters/rabbitmq/topology.js';
@@ -36,51 +37,69 @@ if (role === 'worker') {
     process.exit(0);
   });
 } else {
+  const closed = rateArg?.startsWith('c') ? Number(rateArg.slice(1)) : undefined;
   const rate = Number(rateArg);
   const seconds = Number(secondsArg);
-  const started = new Map<string, number>();
+  const waiting = new Map<string, () => void>();
   const latencies: number[] = [];
-  const total = Math.round(rate * seconds);
-  let settle: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => (settle = resolve));
+  let sent = 0;
   const consumer = rabbit.createConsumer(
     { queue: REPLIES, queueOptions: workQueue(REPLIES, 20), qos: { prefetchCount: 256 }, concurrency: 256, requeue: false },
     async (msg) => {
-      const t = started.get(msg.correlationId ?? '');
-      if (t !== undefined) {
-        latencies.push(performance.now() - t);
-        started.delete(msg.correlationId!);
-        if (latencies.length === total) settle();
-      }
+      waiting.get(msg.correlationId ?? '')?.();
       return ConsumerStatus.ACK;
     },
   );
   await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
   const jobs = rabbit.createPublisher({ confirm: true, queues: [workQueue(JOBS, 20)] });
-  const t0 = performance.now() + 50;
-  const sends: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const wait = t0 + (i * 1000) / rate - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  /** One job: published, then timed until its reply is consumed (30 s at most). */
+  const oneJob = async (i: number) => {
     const id = crypto.randomUUID();
-    started.set(id, performance.now());
-    sends.push(
-      jobs.send(
-        { routingKey: JOBS, durable: true, correlationId: id, messageId: id, replyTo: REPLIES, contentType: 'application/json' },
-        Buffer.from(JSON.stringify({ payload: { i, text: 'benchmark' } })),
-      ),
+    const started = performance.now();
+    sent++;
+    const replied = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      waiting.set(id, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    await jobs.send(
+      { routingKey: JOBS, durable: true, correlationId: id, messageId: id, replyTo: REPLIES, contentType: 'application/json' },
+      Buffer.from(JSON.stringify({ payload: { i, text: 'benchmark' } })),
     );
+    if (await replied) latencies.push(performance.now() - started);
+    waiting.delete(id);
+  };
+  const t0 = performance.now() + 50;
+  await new Promise((r) => setTimeout(r, 50));
+  if (closed !== undefined) {
+    const end = t0 + seconds * 1000;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: closed }, async () => {
+        while (performance.now() < end) await oneJob(next++);
+      }),
+    );
+  } else {
+    const total = Math.round(rate * seconds);
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      all.push(oneJob(i));
+    }
+    await Promise.all(all);
   }
-  await Promise.all(sends);
-  await Promise.race([allDone, new Promise((r) => setTimeout(r, 30_000))]);
   process.stdout.write(
     `${JSON.stringify({
-      sent: total,
+      sent,
       completed: latencies.length,
-      failures: total - latencies.length,
+      failures: sent - latencies.length,
       latencies,
       httpRequests: 0,
       elapsedSeconds: (performance.now() - t0) / 1000,
+      cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     })}\n`,
   );
   await consumer.close();

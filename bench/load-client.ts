@@ -31,6 +31,8 @@ interface Options {
 
 const options = JSON.parse(process.argv[2]!) as Options;
 let httpRequests = 0;
+/** Final events after a job's first one (Relay's stream): each would be a job shown twice. */
+let duplicates = 0;
 /** Every side goes through the same fetch (Node's, keep-alive), so only the servers differ. */
 const countedFetch: typeof fetch = (input, init) => {
   httpRequests++;
@@ -71,8 +73,16 @@ async function oneJob(i: number): Promise<number | undefined> {
   const started = performance.now();
   if (options.mode === 'relay') {
     const job = await submitter.submit(type, input);
-    for await (const event of streamer.follow(job)) if (event.event === 'result' || event.event === 'failed') break;
-    return performance.now() - started;
+    // Read to the stream's end (the server closes it after the final event), so a second final would be seen.
+    let finals = 0;
+    let latency = 0;
+    for await (const event of streamer.follow(job)) {
+      if (event.event !== 'result' && event.event !== 'failed') continue;
+      if (++finals === 1) latency = performance.now() - started;
+      else duplicates++;
+    }
+    if (finals === 0) throw new Error('stream ended without a final event');
+    return latency;
   }
   const path = options.mode === 'bullmq' ? '/jobs' : `/api/jobs/${type}`;
   const res = await countedFetch(`${options.submit}${path}`, {
@@ -145,7 +155,9 @@ process.stdout.write(
     firstError,
     latencies,
     httpRequests,
+    duplicates,
     elapsedSeconds: elapsed,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
   })}\n`,
 );
 process.exit(0);

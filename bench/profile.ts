@@ -3,8 +3,9 @@
  * clients in a closed loop submit `echo` jobs on one web and follow them on the other. Prints each
  * process's heaviest functions (self time) and its time by package, from the V8 CPU profiles.
  *
- *   npm run bench:profile [-- seconds clients]
+ *   npm run bench:profile [-- seconds clients] [--markdown]
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +15,13 @@ import { relayEnv } from '../test/helpers/processes.js';
 import { cpuMs, runJson, spawnReady, spawnServer, syscalls } from './procs.js';
 import { summarize } from './stats.js';
 
-const seconds = Number(process.argv[2] ?? 10);
-const clients = Number(process.argv[3] ?? 64);
+const markdown = process.argv.includes('--markdown');
+const [seconds = 10, clients = 64] = process.argv
+  .slice(2)
+  .filter((a) => !a.startsWith('--'))
+  .map(Number);
+const out: string[] = [];
+const print = (line: string) => (markdown ? out.push(line) : console.log(line));
 
 interface ProfileNode {
   id: number;
@@ -67,6 +73,15 @@ function packageOf(url: string, functionName: string): string {
   return /\/dist\/([^/]+)/.exec(url)?.[1] ? `relay ${/\/dist\/([^/]+)/.exec(url)![1]}/` : url;
 }
 
+/** The oldest process of that name (the shared broker, not one a test started). */
+function pidOf(name: string): number | undefined {
+  try {
+    return Number(execFileSync('pgrep', ['-o', '-x', name]).toString().trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relay-profile-'));
   const vhost = await createVhost('profile');
@@ -88,16 +103,24 @@ async function main() {
   try {
     const redis = new Redis(REDIS_BASE_URL);
     await redis.config('RESETSTAT');
+    const brokers = { rabbitmq: pidOf('beam.smp'), redis: pidOf('redis-server') };
+    const brokersBefore = Object.values(brokers).map(cpuMs);
     const before = procs.map((p) => cpuMs(p.child.pid));
     const callsBefore = procs.map((p) => syscalls(p.child.pid));
-    const result = await runJson<{ sent: number; completed: number; failures: number; latencies: number[]; elapsedSeconds: number }>([
-      '--import',
-      'tsx',
-      'bench/load-client.ts',
-      JSON.stringify({ mode: 'relay', submit: a.base, stream: b.base, clients, seconds }),
-    ]);
+    const result = await runJson<{
+      sent: number;
+      completed: number;
+      failures: number;
+      latencies: number[];
+      elapsedSeconds: number;
+      cpuMs: number;
+    }>(['--import', 'tsx', 'bench/load-client.ts', JSON.stringify({ mode: 'relay', submit: a.base, stream: b.base, clients, seconds })]);
     const n = result.completed;
-    const cpu = procs.map((p, i) => `${p.name} ${((cpuMs(p.child.pid) - before[i]!) / n).toFixed(2)}`);
+    const cpu = [
+      ...procs.map((p, i) => `${p.name} ${((cpuMs(p.child.pid) - before[i]!) / n).toFixed(2)}`),
+      ...Object.entries(brokers).map(([name, pid], i) => `${name} ${((cpuMs(pid) - brokersBefore[i]!) / n).toFixed(2)}`),
+      `load client ${(result.cpuMs / n).toFixed(2)}`,
+    ];
     const calls = procs.map((p, i) => `${p.name} ${((syscalls(p.child.pid) - callsBefore[i]!) / n).toFixed(1)}`);
     const stats = await redis.info('commandstats');
     redis.disconnect();
@@ -106,12 +129,12 @@ async function main() {
       .filter(([cmd, perJob]) => perJob >= 0.05 && cmd !== 'config' && cmd !== 'info')
       .sort((x, y) => y[1] - x[1]);
     const s = summarize(result.latencies);
-    console.log(
+    print(
       `${clients} clients, ${seconds} s: ${result.completed}/${result.sent} done, ${(result.completed / result.elapsedSeconds).toFixed(0)} jobs/s, p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)} ms${result.failures ? `, ${result.failures} failed` : ''}`,
     );
-    console.log(`ms CPU per job: ${cpu.join(', ')}`);
-    console.log(`system calls (read + write) per job: ${calls.join(', ')}`);
-    console.log(`Redis commands per job: ${commands.map(([cmd, perJob]) => `${cmd} ${perJob.toFixed(2)}`).join(', ')}`);
+    print(`ms CPU per job: ${cpu.join(', ')}`);
+    print(`system calls (read + write) per job: ${calls.join(', ')}`);
+    print(`Redis commands per job: ${commands.map(([cmd, perJob]) => `${cmd} ${perJob.toFixed(2)}`).join(', ')}`);
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
     await vhost.remove();
@@ -121,10 +144,27 @@ async function main() {
     const files = readdirSync(path.join(dir, name)).filter((f) => f.endsWith('.cpuprofile'));
     for (const f of files) {
       const tops = profileTops(path.join(dir, name, f));
-      console.log(`\n## ${name} (${tops.totalMs.toFixed(0)} ms sampled; ${path.join(dir, name, f)})`);
-      console.log('by package:', tops.packages.map((p) => `${p.name} ${(p.share * 100).toFixed(1)}%`).join(', '));
-      for (const fn of tops.functions) console.log(`  ${(fn.share * 100).toFixed(1).padStart(5)}%  ${fn.name}`);
+      print('');
+      print(`${markdown ? '### ' : '## '}${name} (${tops.totalMs.toFixed(0)} ms sampled${markdown ? '' : `; ${path.join(dir, name, f)}`})`);
+      print('');
+      print(`By package: ${tops.packages.map((p) => `${p.name} ${(p.share * 100).toFixed(1)}%`).join(', ')}.`);
+      print('');
+      for (const fn of tops.functions) print(`${markdown ? '- ' : '  '}${(fn.share * 100).toFixed(1).padStart(5)}%  ${fn.name}`);
     }
+  }
+  if (markdown) {
+    const revision = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.resolve(import.meta.dirname, '..') })
+      .toString()
+      .trim();
+    console.log(
+      [
+        `## CPU profile of Relay under load (${revision})`,
+        '',
+        `\`npm run bench:profile -- ${seconds} ${clients}\`: both web processes and the worker under \`--cpu-prof\` while ${clients} clients in a closed loop submit \`echo\` jobs on one web and follow them on the other; self time of the heaviest functions (\`(idle)\` is time waiting; \`writev\`, \`writeUtf8String\` and \`writeBuffer\` are socket writes, mostly the system call).`,
+        '',
+        ...out,
+      ].join('\n'),
+    );
   }
 }
 

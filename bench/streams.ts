@@ -1,38 +1,33 @@
 /**
  * Many idle SSE streams on one web process: memory per stream, time to open them all, and the
  * latency of a job's reply to its stream while they are all open, with heartbeats flowing.
+ * Progress goes to stderr; the figures, as one JSON line, to stdout (`npm run bench` reads them).
  *
- *   npm run bench:streams [-- K]     (K defaults to 20,000)
+ *   npm run bench:streams [-- K]     (K defaults to 19,900: the descriptor limit here is 20,000)
  */
 import { fork } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createVhost, deleteRedisPrefix, REDIS_BASE_URL, testRedisPrefix } from '../test/helpers/brokers.js';
-import { freePort } from '../test/helpers/ports.js';
 import { relayEnv } from '../test/helpers/processes.js';
-import { currentRssMiB, ROOT, spawnReady } from './procs.js';
+import { currentRssMiB, ROOT, spawnReady, spawnServer } from './procs.js';
 import { ms, summarize } from './stats.js';
 
-const K = Number(process.argv[2] ?? 20_000);
+const K = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 19_900);
 const CLIENTS = 4;
 const ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
 const HEARTBEAT_MS = 15_000;
-const log = (line: string) => console.log(line);
+const log = (line: string) => console.error(line);
 
 const vhost = await createVhost('bench-streams');
 const prefix = testRedisPrefix('streams');
-const port = await freePort();
-// Jobs are submitted on another instance, so the measured one holds nothing but the streams.
-const submitPort = await freePort();
-const env = (p?: number) => ({
-  ...relayEnv({ port: p, amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
+const env = () => ({
+  ...relayEnv({ amqpUrl: vhost.url, redisUrl: REDIS_BASE_URL, redisPrefix: prefix }),
   LOG_LEVEL: 'warn',
   HEARTBEAT_MS: String(HEARTBEAT_MS),
   WORKER_CONCURRENCY: '1',
 });
-const base = `http://127.0.0.1:${port}`;
-const submitBase = `http://127.0.0.1:${submitPort}`;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const post = (type: string, body: unknown) =>
   new Promise<{ events_url: string }>((resolve, reject) => {
@@ -49,13 +44,22 @@ const post = (type: string, body: unknown) =>
     req.end(JSON.stringify(body));
   });
 
-const web = await spawnReady('relay-web', ['dist/server/main.js'], env(port), async () => (await fetch(`${base}/readyz`)).status === 200);
-const submitter = await spawnReady(
-  'relay-web-submit',
-  ['dist/server/main.js'],
-  env(submitPort),
-  async () => (await fetch(`${submitBase}/readyz`)).status === 200,
-);
+// The measured process runs with a full garbage collection on SIGUSR2, so its RSS is read without garbage in it.
+const web = await spawnServer('relay-web', ['--expose-gc', '--import', './bench/gc-on-signal.mjs', 'dist/server/main.js'], env());
+// Jobs are submitted on another instance, so the measured one holds nothing but the streams.
+const submitter = await spawnServer('relay-web-submit', ['dist/server/main.js'], env());
+const base = web.base;
+const submitBase = submitter.base;
+/** RSS and V8 heap of the measured process after a full garbage collection, in MiB. */
+async function measured(): Promise<{ rss: number; heap: number }> {
+  const before = web.output().length;
+  web.child.kill('SIGUSR2');
+  for (let i = 0; i < 100 && !/gc heap \d+/.test(web.output().slice(before)); i++) await new Promise((r) => setTimeout(r, 50));
+  const heap = Number([...web.output().matchAll(/gc heap (\d+)/g)].at(-1)?.[1]) / 2 ** 20;
+  return { rss: currentRssMiB(web.child.pid), heap };
+}
+const descriptorLimit = Number(/Max open files\s+(\d+)/.exec(readFileSync(`/proc/${web.child.pid}/limits`, 'utf8'))?.[1]);
+
 const clients: ReturnType<typeof fork>[] = [];
 let worker: Awaited<ReturnType<typeof spawnReady>> | undefined;
 try {
@@ -70,15 +74,19 @@ try {
       }
     }),
   );
-  await new Promise((r) => setTimeout(r, 2_000));
-  const rssBefore = currentRssMiB(web.child.pid);
-  log(`measured web RSS before the streams: ${rssBefore.toFixed(1)} MiB`);
+  const before = await measured();
+  log(`measured web before the streams: RSS ${before.rss.toFixed(1)} MiB, heap ${before.heap.toFixed(1)} MiB`);
 
-  log(`opening ${K} streams from ${CLIENTS} client processes over ${ADDRESSES.length} loopback addresses`);
+  log(
+    `opening ${K} streams from ${CLIENTS} client processes over ${ADDRESSES.length} loopback addresses (descriptor limit ${descriptorLimit})`,
+  );
   const started = performance.now();
   const opened = await Promise.all(
     Array.from({ length: CLIENTS }, (_, c) => {
-      const child = fork(path.join(ROOT, 'bench/stream-clients.ts'), { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+      const child = fork(path.join(ROOT, 'bench/stream-clients.ts'), {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
       clients.push(child);
       return new Promise<{ opened: number; failed: number }>((resolve) => {
         child.once('message', (m) => resolve(m as { opened: number; failed: number }));
@@ -93,8 +101,7 @@ try {
 
   log(`holding them for ${(HEARTBEAT_MS + 5_000) / 1000} s so heartbeats flow`);
   await new Promise((r) => setTimeout(r, HEARTBEAT_MS + 5_000));
-  const rssOpen = currentRssMiB(web.child.pid);
-  const perStreamKB = ((rssOpen - rssBefore) * 1024) / Math.max(1, openCount);
+  const open = await measured();
   const reports = await Promise.all(
     clients.map(
       (child) =>
@@ -106,8 +113,10 @@ try {
   );
   const stillOpen = reports.reduce((n, r) => n + r.open, 0);
   const pings = reports.reduce((n, r) => n + r.pings, 0);
+  const perStreamKiB = ((open.rss - before.rss) * 1024) / Math.max(1, stillOpen);
+  const heapPerStreamKiB = ((open.heap - before.heap) * 1024) / Math.max(1, stillOpen);
   log(
-    `  web RSS with ${stillOpen} streams open: ${rssOpen.toFixed(1)} MiB, ${perStreamKB.toFixed(1)} KB per stream; ${pings} pings received`,
+    `  web with ${stillOpen} streams open: RSS ${open.rss.toFixed(1)} MiB (${perStreamKiB.toFixed(1)} KiB per stream), heap ${open.heap.toFixed(1)} MiB (${heapPerStreamKiB.toFixed(1)} KiB per stream); ${pings} pings received`,
   );
 
   log('latency of a job to its own stream while all are open (50 sequential echo jobs)');
@@ -133,35 +142,22 @@ try {
   }
   const probe = summarize(samples);
   log(`  p50 ${ms(probe.p50)} ms, p99 ${ms(probe.p99)} ms`);
-
-  const section = [
-    '<!-- streams:begin -->',
-    '## Streams: idle SSE streams on one web process',
-    '',
-    `\`npm run bench:streams\` on ${new Date().toISOString()}: ${K} jobs, one idle stream each, opened from ${CLIENTS} client processes over ${ADDRESSES.length} loopback source addresses; heartbeat every ${HEARTBEAT_MS / 1000} s.`,
-    '',
-    '| measure | value |',
-    '|---|---|',
-    `| streams open | ${stillOpen} of ${K} (${failedCount} failed to open) |`,
-    `| time to open them all | ${openSeconds.toFixed(1)} s (${(openCount / openSeconds).toFixed(0)} streams/s) |`,
-    `| web RSS before / with all open | ${rssBefore.toFixed(0)} / ${rssOpen.toFixed(0)} MiB |`,
-    `| RSS per stream | ${perStreamKB.toFixed(1)} KB (target ≤ 16 KB: ${perStreamKB <= 16 ? 'met' : '**not met**'}) |`,
-    `| heartbeats received while held | ${pings} |`,
-    `| one job's POST → result on its stream, all open | p50 ${ms(probe.p50)} ms, p99 ${ms(probe.p99)} ms, max ${ms(probe.max)} ms |`,
-    '<!-- streams:end -->',
-  ].join('\n');
-  const resultsPath = path.join(ROOT, 'bench/RESULTS.md');
-  let results = '';
-  try {
-    results = readFileSync(resultsPath, 'utf8');
-  } catch {
-    results = '# Benchmark results\n';
-  }
-  results = /<!-- streams:begin -->[\s\S]*<!-- streams:end -->/.test(results)
-    ? results.replace(/<!-- streams:begin -->[\s\S]*<!-- streams:end -->/, section)
-    : `${results.trimEnd()}\n\n${section}\n`;
-  writeFileSync(resultsPath, results);
-  log('wrote the streams section of bench/RESULTS.md');
+  console.log(
+    JSON.stringify({
+      asked: K,
+      open: stillOpen,
+      failed: failedCount,
+      openSeconds,
+      rssBeforeMiB: before.rss,
+      rssOpenMiB: open.rss,
+      perStreamKiB,
+      heapPerStreamKiB,
+      pings,
+      heartbeatSeconds: HEARTBEAT_MS / 1000,
+      probe,
+      descriptorLimit,
+    }),
+  );
 } finally {
   for (const child of clients) child.send('close');
   agent.destroy();

@@ -32,6 +32,8 @@ function notify(jobId: string, outcome: { event: 'result' | 'failed'; data: unkn
 
 const app = express();
 app.use(express.json({ limit: '16kb' }));
+// Listening only after QueueEvents is ready, so an answer here means ready.
+app.get('/healthz', (_req, res) => void res.send('ok'));
 
 app.post('/jobs', async (req, res) => {
   // Completed jobs are removed after a while so Redis does not grow without end.

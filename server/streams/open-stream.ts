@@ -21,6 +21,8 @@ export interface StreamParams {
   store: JobStore;
   res: ServerResponse;
   session: SseSessionOptions;
+  /** Headers of the answer besides the stream's own (security headers, CORS). */
+  headers: [string, string][];
   /** Every open session, so shutdown can end them and send clients elsewhere. */
   sessions: Set<SseSession>;
   /**
@@ -95,7 +97,7 @@ export async function openMultiJobStream(
 }
 
 function openSession(params: StreamParams, followers: JobFollower[]): SseSession {
-  const session = new SseSession(params.res, params.session);
+  const session = new SseSession(params.res, params.session, params.headers);
   params.sessions.add(session);
   params.onOpen?.();
   session.onClose(() => {

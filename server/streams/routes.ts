@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.js';
 import type { JobStore } from '../../core/ports/index.js';
 import { isEventId, isFinalEvent, MULTI_STREAM_MAX_JOBS, parseCursor } from '../../core/protocol/index.js';
 import { isJobId, isValidToken } from '../../core/token.js';
-import { writeError } from '../http/errors.js';
+import { writeError as writeBareError } from '../http/errors.js';
 import type { WebMetrics } from '../metrics.js';
 import type { Hub } from './hub.js';
 import { openJobStream, openMultiJobStream, type StreamOutcome, type StreamParams } from './open-stream.js';
@@ -41,6 +41,20 @@ const JOB_EVENTS = /^\/api\/jobs\/([^/]+)\/events$/;
 /** Returns a handler that serves the stream routes and answers false for anything else. */
 export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const cors = new Set(deps.corsOrigins);
+  /**
+   * The headers of each answer (security headers, CORS), per origin. A stream hands them to
+   * `writeHead` at once rather than through `setHeader`, so a response that lives for hours keeps
+   * no header map of its own; the answers that end at once get them set as usual.
+   */
+  const plainHeaders = deps.headers;
+  const corsHeaders = new Map(
+    [...cors].map((origin) => [origin, [...deps.headers, ['Access-Control-Allow-Origin', origin], ['Vary', 'Origin']] as [string, string][]]),
+  );
+  const answerHeaders = new WeakMap<ServerResponse, [string, string][]>();
+  const writeError = (res: ServerResponse, ...rest: Parameters<typeof writeBareError> extends [unknown, ...infer R] ? R : never) => {
+    for (const [name, value] of answerHeaders.get(res) ?? plainHeaders) res.setHeader(name, value);
+    writeBareError(res, ...rest);
+  };
 
   /**
    * Opens a stream of `jobIds` with `open`, within the client's stream limit. `listUnknown`: a
@@ -85,7 +99,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
       if (outcome.kind === 'not-found' && stream.listUnknown)
         writeError(res, 'not_found', UNKNOWN_JOBS_MESSAGE, { unknown_jobs: outcome.jobIds });
       else if (outcome.kind === 'not-found') writeError(res, 'not_found', 'No such job');
-      else if (outcome.kind === 'already-final') res.writeHead(204).end();
+      else if (outcome.kind === 'already-final') res.writeHead(204, answerHeaders.get(res) ?? plainHeaders).end();
       else if (outcome.kind === 'ahead-of-log')
         writeError(
           res,
@@ -122,6 +136,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
           lastEventId,
           res,
           session: deps.session,
+          headers: answerHeaders.get(res) ?? plainHeaders,
           sessions: deps.sessions,
           ...hooks,
         }),
@@ -157,6 +172,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
           jobs: listed,
           res,
           session: deps.session,
+          headers: answerHeaders.get(res) ?? plainHeaders,
           sessions: deps.sessions,
           ...hooks,
         }),
@@ -173,12 +189,9 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     }
     const single = JOB_EVENTS.exec(url.pathname);
     if (!single && url.pathname !== '/api/events') return false;
-    for (const [name, value] of deps.headers) res.setHeader(name, value);
     const origin = req.headers.origin;
-    if (origin && cors.has(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Vary', 'Origin');
-    }
+    const withCors = origin ? corsHeaders.get(origin) : undefined;
+    if (withCors) answerHeaders.set(res, withCors);
     if (single) oneJob(req, res, url, decodeURIComponentSafe(single[1]!));
     else severalJobs(req, res, url);
     return true;

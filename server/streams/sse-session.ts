@@ -13,6 +13,17 @@ export interface SseSessionOptions {
 
 const SLOW_READER_GRACE_MS = 1_000;
 
+const SSE_HEADERS = [
+  'Content-Type',
+  'text/event-stream; charset=utf-8',
+  'Cache-Control',
+  'no-cache, no-transform',
+  'X-Accel-Buffering',
+  'no',
+  'Connection',
+  'keep-alive',
+];
+
 export type CloseReason = 'ended' | 'client-gone' | 'slow-client';
 
 /**
@@ -31,20 +42,18 @@ export class SseSession {
   constructor(
     private readonly res: ServerResponse,
     private readonly options: SseSessionOptions,
+    /** More headers, e.g. security headers: given here, the response keeps no header map for its life. */
+    headers: readonly [string, string][] = [],
   ) {
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
-      Connection: 'keep-alive',
-    });
+    res.writeHead(200, [...SSE_HEADERS, ...headers.flat()]);
     res.socket?.setNoDelay(true);
-    res.write(encodeRetry(options.retryMs));
     this.heartbeat = setTimeout(() => this.ping(), options.heartbeatMs);
     this.heartbeat.unref();
     res.on('close', () => this.finish('client-gone'));
     // A connection that closed before the session began has told its `close` already.
     if (res.destroyed || res.socket?.destroyed === true) this.finish('client-gone');
+    // Headers, `retry:` and the replay the caller sends next leave in one packet.
+    this.write(encodeRetry(options.retryMs));
   }
 
   get closed(): boolean {

@@ -11,8 +11,10 @@ class StalledResponse extends EventEmitter {
   headers: Record<string, string> | undefined;
   destroyed = false;
   ended = false;
-  writeHead(_status: number, headers: Record<string, string>) {
-    this.headers = headers;
+  /** Headers come as a flat name, value, name, value… list (what writeHead takes as raw headers). */
+  writeHead(_status: number, headers: string[]) {
+    this.headers = {};
+    for (let i = 0; i < headers.length; i += 2) this.headers[headers[i]!] = headers[i + 1]!;
   }
   write(chunk: string) {
     this.written += chunk;
