@@ -21,7 +21,8 @@ const [seconds = 10, clients = 64] = process.argv
   .filter((a) => !a.startsWith('--'))
   .map(Number);
 const out: string[] = [];
-const print = (line: string) => (markdown ? out.push(line) : console.log(line));
+/** In markdown, each summary line is an item of a list, so the lines stay apart. */
+const print = (line: string) => (markdown ? out.push(/^(#|-|By package|$)/.test(line) ? line : `- ${line}`) : console.log(line));
 
 interface ProfileNode {
   id: number;
@@ -149,7 +150,7 @@ async function main() {
       print('');
       print(`By package: ${tops.packages.map((p) => `${p.name} ${(p.share * 100).toFixed(1)}%`).join(', ')}.`);
       print('');
-      for (const fn of tops.functions) print(`${markdown ? '- ' : '  '}${(fn.share * 100).toFixed(1).padStart(5)}%  ${fn.name}`);
+      for (const fn of tops.functions) print(`${markdown ? '- ' : '  '}${(fn.share * 100).toFixed(1)}% ${fn.name}`);
     }
   }
   if (markdown) {
