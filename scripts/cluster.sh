@@ -25,6 +25,8 @@ REDIS_PORTS=(6381 6382 6383 6384 6385 6386)
 # How long a Redis master may be unreachable before its replica takes over. Redis's default is
 # 15 s; a shorter one makes failover tests quicker (and is a reasonable production choice on a LAN).
 REDIS_NODE_TIMEOUT_MS=${RELAY_CLUSTER_REDIS_NODE_TIMEOUT_MS:-3000}
+# How soon a quorum queue's dead-letter worker hands on again a copy its target refused (see rabbit_start).
+DEAD_LETTER_RETRY_MS=${RELAY_CLUSTER_DEAD_LETTER_RETRY_MS:-5000}
 
 # shellcheck source=scripts/rabbitmq-node.sh
 . "$(dirname "${BASH_SOURCE[0]}")/rabbitmq-node.sh"
@@ -44,6 +46,10 @@ rabbit_start() {
   local n=$1
   mkdir -p "$DIR/rabbit-$n"
   printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users = none\n' "$(rabbit_port "$n")" >"$DIR/rabbit-$n/rabbitmq.conf"
+  # A quorum queue's dead-letter worker tries a copy its target queue refused (the target had no
+  # reachable leader: a node lost) again only after this long; RabbitMQ's default is 3 minutes, so
+  # a retry due while a node was away came back minutes late. See README, "Clustered brokers".
+  printf '[{rabbit, [{dead_letter_worker_publisher_confirm_timeout, %s}]}].\n' "$DEAD_LETTER_RETRY_MS" >"$DIR/rabbit-$n/advanced.config"
   if rabbit_up "$n"; then return; fi
   # One cookie (in the shared home) for the three nodes and the CLI tools run by this script.
   rabbit_node_start "$DIR/rabbit-home" "$DIR/rabbit-$n" "$(rabbit_name "$n")" "$(rabbit_port "$n")" $((25680 + n))

@@ -21,7 +21,8 @@ rabbit_bin() {
 
 # rabbit_node_start HOME NODE_DIR NAME AMQP_PORT DIST_PORT: starts the node detached (returns at once).
 # A rabbitmq.conf the caller put in NODE_DIR is used; without one the node boots faster (no
-# configuration schema to translate) and takes its address and port from the environment.
+# configuration schema to translate) and takes its address and port from the environment. So is an
+# advanced.config there (settings rabbitmq.conf has no name for).
 rabbit_node_start() {
   local home=$1 dir=$2 name=$3 port=$4 dist_port=$5
   mkdir -p "$dir/log" "$home"
@@ -40,6 +41,7 @@ rabbit_node_start() {
     RABBITMQ_LOG_BASE="$dir/log" \
     RABBITMQ_PID_FILE="$dir/pid" \
     RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" \
+    RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
     RABBITMQ_CONF_ENV_FILE="$dir/rabbitmq-env.conf" \
     ERL_CRASH_DUMP="$dir/log/erl_crash.dump" \

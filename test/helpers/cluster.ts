@@ -200,3 +200,38 @@ export async function shardSubscriptions(port: number, connectionName: string): 
   }
   return total;
 }
+
+/**
+ * For each quorum queue of a vhost: its leader, its dead-letter strategy, and (at-least-once) the
+ * dead-letter worker the queue's state names, whether that process is alive, and how many
+ * dead-lettered messages wait for it and are in its hands. RabbitMQ's CLI does not show these.
+ */
+export async function deadLetterWorkers(vhost: string): Promise<string> {
+  const expression = `
+    [begin
+       {RaName, LeaderNode} = amqqueue:get_pid(Q),
+       {resource, _, queue, Name} = amqqueue:get_name(Q),
+       Query = fun(S) ->
+         [D] = [E || E <- tuple_to_list(S), is_tuple(E), tuple_size(E) > 1, element(1, E) == rabbit_fifo_dlx],
+         C = element(2, D),
+         {element(5, element(2, S)), case C of undefined -> none; _ -> element(2, C) end,
+          lqueue:len(element(3, D)), case C of undefined -> 0; _ -> maps:size(element(4, C)) end}
+       end,
+       case catch ra:leader_query({RaName, LeaderNode}, Query) of
+         {ok, {_, {Strategy, Worker, Waiting, InHand}}, {_, Leader}} ->
+           Alive = case Worker of none -> none; _ -> rpc:call(node(Worker), erlang, is_process_alive, [Worker]) end,
+           {Name, Leader, Strategy, Worker, {alive, Alive}, {waiting, Waiting}, {in_hand, InHand}};
+         Other -> {Name, Other}
+       end
+     end || Q <- rabbit_amqqueue:list(<<"${vhost}">>), amqqueue:get_type(Q) == rabbit_quorum_queue].`;
+  return ctlAnywhere('eval', expression.replace(/\s+/g, ' '));
+}
+
+/** Moves a quorum queue's leader to node `n` (what `rabbitmq-queues rebalance` does queue by queue). */
+export async function moveLeader(vhost: string, queue: string, n: number): Promise<void> {
+  await ctlAnywhere(
+    'eval',
+    `{ok, Q} = rabbit_amqqueue:lookup(rabbit_misc:r(<<"${vhost}">>, queue, <<"${queue}">>)), rabbit_quorum_queue:transfer_leadership(Q, '${rabbitNodeName(n)}').`,
+  );
+  await waitFor(async () => (await queueLeaders(vhost)).get(queue) === n, 30_000, `${queue} led by node ${n}`);
+}
