@@ -23,12 +23,24 @@ export class JobFollower {
     private position: string | undefined,
   ) {}
 
-  /** Subscribes, then reads the log. The record is undefined for an unknown or expired job. */
+  /**
+   * Subscribes and reads the log at once. A log read before the subscription took effect may miss
+   * an event logged in between, unless the job was already final (its final event is its last) or
+   * unknown; otherwise the log is read again once subscribed. So a job that ended before its
+   * stream opened costs one round trip, and one still running two. The record is undefined for
+   * an unknown or expired job.
+   */
   static async open(hub: Hub, store: JobStore, jobId: string, after: string | undefined): Promise<JobFollower> {
     const follower = new JobFollower(jobId, after);
-    follower.detach = await hub.attach(jobId, (event) => follower.onLive(event));
+    const attached = hub.attach(jobId, (event) => follower.onLive(event));
+    const early = store.read(jobId, after);
+    const [subscription, read] = await Promise.allSettled([attached, early]);
+    if (subscription.status === 'fulfilled') follower.detach = subscription.value;
     try {
-      const { record, events } = await store.read(jobId, after);
+      if (subscription.status === 'rejected') throw subscription.reason;
+      if (read.status === 'rejected') throw read.reason;
+      const settled = read.value.record === undefined || read.value.record.final;
+      const { record, events } = settled ? read.value : await store.read(jobId, after);
       follower.record = record;
       follower.replay = events;
       follower.nothingToSend = record?.final === true && events.length === 0;

@@ -7,6 +7,8 @@ import { JobFollower } from './job-follower.js';
 import { SseSession, type SseSessionOptions } from './sse-session.js';
 
 export type StreamOutcome =
+  /** The client streams too many jobs already (its quota refused these). */
+  | { kind: 'refused' }
   /** Jobs the server does not know: unknown, expired, lost, or asked for with a wrong token. */
   | { kind: 'not-found'; jobIds: string[] }
   | { kind: 'already-final' }
@@ -25,6 +27,8 @@ export interface StreamParams {
   headers: [string, string][];
   /** Every open session, so shutdown can end them and send clients elsewhere. */
   sessions: Set<SseSession>;
+  /** Whether the client's stream quota takes these jobs; asked while the followers open. */
+  granted: Promise<boolean>;
   /**
    * True once the client's connection closed. Checked after every wait of the opening: a
    * connection that closed meanwhile has already told its `close`, so no session may start on it.
@@ -38,7 +42,9 @@ export interface StreamParams {
 
 /** One job's stream: event ids are the job's own; closed after the final event. */
 export async function openJobStream(params: StreamParams & { jobId: string; lastEventId: string | undefined }): Promise<StreamOutcome> {
-  const follower = await JobFollower.open(params.hub, params.store, params.jobId, params.lastEventId);
+  const opening = JobFollower.open(params.hub, params.store, params.jobId, params.lastEventId);
+  const [follower, granted] = await Promise.all([opening, params.granted]);
+  if (!granted) return abandon([follower], { kind: 'refused' });
   if (params.clientGone()) return abandon([follower], { kind: 'client-gone' });
   if (!follower.record) return abandon([follower], { kind: 'not-found', jobIds: [follower.jobId] });
   if (follower.aheadOfLog) return abandon([follower], { kind: 'ahead-of-log', jobIds: [follower.jobId] });
@@ -64,13 +70,17 @@ export async function openMultiJobStream(
   },
 ): Promise<StreamOutcome> {
   const known = params.jobs.filter((job) => job.known);
-  const opened = await Promise.allSettled(known.map((job) => JobFollower.open(params.hub, params.store, job.jobId, job.after)));
+  const [opened, granted] = await Promise.all([
+    Promise.allSettled(known.map((job) => JobFollower.open(params.hub, params.store, job.jobId, job.after))),
+    params.granted,
+  ]);
   const followers = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
   const failed = opened.find((o) => o.status === 'rejected');
   if (failed) {
     abandon(followers, { kind: 'client-gone' });
     throw failed.reason;
   }
+  if (!granted) return abandon(followers, { kind: 'refused' });
   if (params.clientGone()) return abandon(followers, { kind: 'client-gone' });
   const recorded = new Set(followers.filter((f) => f.record).map((f) => f.jobId));
   const unknown = params.jobs.filter((job) => !recorded.has(job.jobId)).map((job) => job.jobId);

@@ -13,7 +13,7 @@ import type { WebMetrics } from '../metrics.js';
 import type { Hub } from './hub.js';
 import { openJobStream, openMultiJobStream, type StreamOutcome, type StreamParams } from './open-stream.js';
 import type { SseSession, SseSessionOptions } from './sse-session.js';
-import type { StreamSlots } from './stream-slots.js';
+import type { StreamSlot, StreamSlots } from './stream-slots.js';
 
 export interface StreamRouteDeps {
   hub: Hub;
@@ -33,7 +33,7 @@ export interface StreamRouteDeps {
   corsOrigins: string[];
 }
 
-type Hooks = Pick<StreamParams, 'clientGone' | 'onOpen' | 'onClose' | 'observe'>;
+type Hooks = Pick<StreamParams, 'granted' | 'clientGone' | 'onOpen' | 'onClose' | 'observe'>;
 
 const UNKNOWN_JOBS_MESSAGE = 'No such job: unknown, expired, or its token is not valid';
 const JOB_EVENTS = /^\/api\/jobs\/([^/]+)\/events$/;
@@ -48,7 +48,10 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
    */
   const plainHeaders = deps.headers;
   const corsHeaders = new Map(
-    [...cors].map((origin) => [origin, [...deps.headers, ['Access-Control-Allow-Origin', origin], ['Vary', 'Origin']] as [string, string][]]),
+    [...cors].map((origin) => [
+      origin,
+      [...deps.headers, ['Access-Control-Allow-Origin', origin], ['Vary', 'Origin']] as [string, string][],
+    ]),
   );
   const answerHeaders = new WeakMap<ServerResponse, [string, string][]>();
   const writeError = (res: ServerResponse, ...rest: Parameters<typeof writeBareError> extends [unknown, ...infer R] ? R : never) => {
@@ -74,13 +77,18 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     // stream to, and counting it under a shared "unknown" key would let it take others' slots.
     const ip = deps.clientIp(req);
     if (!ip) return writeError(res, 'bad_request', 'The client address is unknown');
-    const slot = await deps.slots.acquire(ip, stream.jobIds);
-    if (!slot) return writeError(res, 'rate_limited', 'Too many jobs streamed by this client', undefined, 5);
-    const release = () => slot.release();
-    if (gone) return release();
+    // The quota is asked while the stream subscribes and reads the log, not before: the stream
+    // opens only once it is granted, and a refusal undoes the rest.
+    let slot: StreamSlot | undefined;
+    const granted = deps.slots.acquire(ip, stream.jobIds).then((s) => {
+      slot = s;
+      return s !== undefined;
+    });
+    const release = () => slot?.release();
     const { metrics } = deps;
     try {
       const outcome = await stream.open({
+        granted,
         clientGone: () => gone,
         onOpen: () => metrics.openStreams.inc(),
         onClose: () => {
@@ -96,7 +104,8 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
       });
       if (outcome.kind === 'streaming') return;
       release();
-      if (outcome.kind === 'not-found' && stream.listUnknown)
+      if (outcome.kind === 'refused') writeError(res, 'rate_limited', 'Too many jobs streamed by this client', undefined, 5);
+      else if (outcome.kind === 'not-found' && stream.listUnknown)
         writeError(res, 'not_found', UNKNOWN_JOBS_MESSAGE, { unknown_jobs: outcome.jobIds });
       else if (outcome.kind === 'not-found') writeError(res, 'not_found', 'No such job');
       else if (outcome.kind === 'already-final') res.writeHead(204, answerHeaders.get(res) ?? plainHeaders).end();
@@ -107,6 +116,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
           `Last-Event-ID is past the last event of job ${outcome.jobIds.join(', ')}, which is not final`,
         );
     } catch (err) {
+      await granted;
       release();
       deps.logger.warn({ err }, 'stream not opened');
       if (!res.headersSent) writeError(res, 'unavailable', 'The event log is unavailable, try again shortly');
