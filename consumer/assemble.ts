@@ -56,6 +56,8 @@ export async function assembleWorker(
     cluster: config.rabbitmqCluster,
   });
   source.onError = (err) => logger.warn({ err }, 'job consumer interrupted; it recovers by itself');
+  source.onRetryRequeued = (err) =>
+    logger.warn({ err }, 'retry copy not confirmed by the broker; job returned to its queue to run again now');
   const keys = new RedisKeys(config.redisPrefix);
   const subscriber = subscriberOf(redis, 'relay-worker-sub');
   subscriber.on('error', (err) => logger.debug({ err }, 'Redis subscriber error'));

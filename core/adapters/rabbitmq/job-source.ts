@@ -23,6 +23,8 @@ const CHANNEL_CHECK_MS = 200;
 export class RabbitJobSource implements JobSource {
   /** Channel trouble (a broker restart) is reported here; the consumer recovers by itself. */
   onError: (err: unknown) => void = () => {};
+  /** A retry's delayed copy was not confirmed, so the job went back to its queue to run again at once. */
+  onRetryRequeued: (err: unknown) => void = () => {};
   private consumers: Consumer[] = [];
   private readonly deadLetters: Publisher;
   private readonly retries: Publisher;
@@ -105,7 +107,14 @@ export class RabbitJobSource implements JobSource {
         return ConsumerStatus.ACK;
       },
       retry: async (attempt) => {
-        await this.scheduleRetry(msg, attempt, retryRoutingKey(route));
+        try {
+          await this.scheduleRetry(msg, attempt, retryRoutingKey(route));
+        } catch (err) {
+          // The copy was not confirmed: the job goes back to its queue and runs again now rather
+          // than after the delay (a nack would dead-letter a job whose client was told it retries).
+          this.onRetryRequeued(err);
+          return ConsumerStatus.REQUEUE;
+        }
         return ConsumerStatus.ACK;
       },
     });
