@@ -91,19 +91,18 @@ if (role === 'worker') {
     }
     await Promise.all(all);
   }
-  process.stdout.write(
-    `${JSON.stringify({
-      sent,
-      completed: latencies.length,
-      failures: sent - latencies.length,
-      latencies,
-      httpRequests: 0,
-      elapsedSeconds: (performance.now() - t0) / 1000,
-      cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
-    })}\n`,
-  );
+  const line = `${JSON.stringify({
+    sent,
+    completed: latencies.length,
+    failures: sent - latencies.length,
+    latencies,
+    httpRequests: 0,
+    elapsedSeconds: (performance.now() - t0) / 1000,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+  })}\n`;
   await consumer.close();
   await jobs.close();
   await rabbit.close();
-  process.exit(0);
+  // A pipe takes a long line in several writes: exit only once it has all of it.
+  process.stdout.write(line, () => process.exit(0));
 }

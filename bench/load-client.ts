@@ -159,5 +159,6 @@ process.stdout.write(
     elapsedSeconds: elapsed,
     cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
   })}\n`,
+  // A pipe takes a long line in several writes: exit only once it has all of it.
+  () => process.exit(0),
 );
-process.exit(0);
