@@ -3,7 +3,7 @@
  * latency of a job's reply to its stream while they are all open, with heartbeats flowing.
  * Progress goes to stderr; the figures, as one JSON line, to stdout (`npm run bench` reads them).
  *
- *   npm run bench:streams [-- K]     (K defaults to 19,900: the descriptor limit here is 20,000)
+ *   npm run bench:streams [-- K]     (K defaults to 19,950: the descriptor limit here is 20,000)
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,9 +14,11 @@ import { relayEnv } from '../test/helpers/processes.js';
 import { currentRssMiB, ROOT, spawnReady, spawnServer } from './procs.js';
 import { ms, summarize } from './stats.js';
 
-const K = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 19_900);
+const K = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 19_950);
 const CLIENTS = 4;
-const ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
+// As many clients as loopback addresses (each with its own stream quota, as users behind their own
+// addresses have), and enough source ports for every stream.
+const ADDRESSES = Array.from({ length: 200 }, (_, i) => `127.0.1.${i + 1}`);
 const HEARTBEAT_MS = 15_000;
 const log = (line: string) => console.error(line);
 
