@@ -77,6 +77,8 @@ interface StreamHost {
 }
 
 const STALLED = 'stalled';
+/** The reason a closed follow aborts with: a string, as building an AbortError (a DOMException) for each follow is costly. */
+const CLOSED = 'closed';
 
 /**
  * Follows jobs over multi-job streams, whatever happens to the connection: it resumes from each
@@ -126,7 +128,7 @@ export class Follower<E extends FollowEvent = FollowEvent> implements AsyncItera
       },
     };
     const signal = options.signal;
-    if (signal?.aborted) this.stop.abort();
+    if (signal?.aborted) this.stop.abort(CLOSED);
     else signal?.addEventListener('abort', () => this.close(), { once: true });
     for (const job of jobs) this.follow(job);
     this.settleIfOver();
@@ -146,7 +148,7 @@ export class Follower<E extends FollowEvent = FollowEvent> implements AsyncItera
   /** Stops following; the iterator ends after the events already received. */
   close(): void {
     if (this.stop.signal.aborted) return;
-    this.stop.abort();
+    this.stop.abort(CLOSED);
     this.settleIfOver();
     this.wake?.();
   }

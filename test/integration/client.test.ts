@@ -251,4 +251,13 @@ describe('client against a scripted server: unknown jobs, a position past the lo
     expect(ids(events)).to.deep.equal(['job-a@0-1', 'job-a@1-1', 'job-a@1-2']);
     expect(seen.map((s) => s.lastEventId)).to.deep.equal([undefined, '1-1']);
   });
+
+  it('a stream left open after its last final is cut: the follow still ends at once', async () => {
+    answers = [stream(wholeJob('job-a'), false)];
+    const started = performance.now();
+    const events: FollowEvent[] = [];
+    for await (const event of createRelayClient({ baseUrl: base }).follow(a)) events.push(event);
+    expect(ids(events)).to.deep.equal(['job-a@0-1', 'job-a@1-1', 'job-a@1-2']);
+    expect(performance.now() - started, 'not held by the open stream').to.be.below(5_000);
+  });
 });
