@@ -6,16 +6,8 @@
  * The client for browsers and Node is `relay/client`.
  */
 export { z } from 'zod';
-export {
-  defineJobType,
-  type FormOptions,
-  type JobContext,
-  JobError,
-  type JobHandler,
-  type JobRoute,
-  type JobTypeDeclaration,
-  type JsonSchema,
-} from '../core/jobs/declaration.js';
+// Everything a job type module declares with: defineJobType, JobError, and their types.
+export * from '../core/jobs/declaration.js';
 export type { Logger } from '../core/logger.js';
 export {
   DEFAULT_REPLY_QUEUE,

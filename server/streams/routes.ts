@@ -46,16 +46,15 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
    * `writeHead` at once rather than through `setHeader`, so a response that lives for hours keeps
    * no header map of its own; the answers that end at once get them set as usual.
    */
-  const plainHeaders = deps.headers;
   const corsHeaders = new Map(
     [...cors].map((origin) => [
       origin,
       [...deps.headers, ['Access-Control-Allow-Origin', origin], ['Vary', 'Origin']] as [string, string][],
     ]),
   );
-  const answerHeaders = new WeakMap<ServerResponse, [string, string][]>();
+  const answerHeaders = (res: ServerResponse): [string, string][] => corsHeaders.get(res.req.headers.origin ?? '') ?? deps.headers;
   const writeError = (res: ServerResponse, ...rest: Parameters<typeof writeBareError> extends [unknown, ...infer R] ? R : never) => {
-    for (const [name, value] of answerHeaders.get(res) ?? plainHeaders) res.setHeader(name, value);
+    for (const [name, value] of answerHeaders(res)) res.setHeader(name, value);
     writeBareError(res, ...rest);
   };
 
@@ -108,7 +107,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
       else if (outcome.kind === 'not-found' && stream.listUnknown)
         writeError(res, 'not_found', UNKNOWN_JOBS_MESSAGE, { unknown_jobs: outcome.jobIds });
       else if (outcome.kind === 'not-found') writeError(res, 'not_found', 'No such job');
-      else if (outcome.kind === 'already-final') res.writeHead(204, answerHeaders.get(res) ?? plainHeaders).end();
+      else if (outcome.kind === 'already-final') res.writeHead(204, answerHeaders(res)).end();
       else if (outcome.kind === 'ahead-of-log')
         writeError(
           res,
@@ -146,7 +145,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
           lastEventId,
           res,
           session: deps.session,
-          headers: answerHeaders.get(res) ?? plainHeaders,
+          headers: answerHeaders(res),
           sessions: deps.sessions,
           ...hooks,
         }),
@@ -182,7 +181,7 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
           jobs: listed,
           res,
           session: deps.session,
-          headers: answerHeaders.get(res) ?? plainHeaders,
+          headers: answerHeaders(res),
           sessions: deps.sessions,
           ...hooks,
         }),
@@ -199,9 +198,6 @@ export function createStreamRoutes(deps: StreamRouteDeps): (req: IncomingMessage
     }
     const single = JOB_EVENTS.exec(url.pathname);
     if (!single && url.pathname !== '/api/events') return false;
-    const origin = req.headers.origin;
-    const withCors = origin ? corsHeaders.get(origin) : undefined;
-    if (withCors) answerHeaders.set(res, withCors);
     if (single) oneJob(req, res, url, decodeURIComponentSafe(single[1]!));
     else severalJobs(req, res, url);
     return true;

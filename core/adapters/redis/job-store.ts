@@ -1,6 +1,13 @@
 import { type JobRecord, recordChangesFor, recordFromFields } from '../../job-record.js';
-import type { AdmitOutcome, AppendOutcome, HealthCheck, JobAdmission, JobStore, WithdrawOutcome } from '../../ports/index.js';
-import { admitOutcomeOf } from '../../ports/index.js';
+import {
+  type AdmitOutcome,
+  type AppendOutcome,
+  admitOutcomeOf,
+  type HealthCheck,
+  type JobAdmission,
+  type JobStore,
+  type WithdrawOutcome,
+} from '../../ports/index.js';
 import type { EventName, JobEvent } from '../../protocol/index.js';
 import { isFinalEvent, QUEUED_EVENT } from '../../protocol/index.js';
 import { type RedisClient, redisAnswers, redisReady } from './connection.js';
