@@ -85,6 +85,22 @@ describe('operations and security (real brokers)', function () {
     expect(listed.headers.get('access-control-allow-origin')).to.equal('https://app.example.com');
     const other = await fetch(`${a}/api/job-types`, { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).to.equal(null);
+    // The stream routes answer outside Express: a stream and an error carry the same headers.
+    const job = await submit(a, 'sleep', { ms: 2_000, steps: 1 });
+    for (const origin of ['https://app.example.com', 'https://evil.example']) {
+      const expected = origin === 'https://app.example.com' ? origin : null;
+      const opened = new AbortController();
+      const stream = await fetch(`${a}${job.events_url}`, { headers: { origin, accept: 'text/event-stream' }, signal: opened.signal });
+      expect(stream.status).to.equal(200);
+      expect(stream.headers.get('access-control-allow-origin')).to.equal(expected);
+      expect(stream.headers.get('x-content-type-options')).to.equal('nosniff');
+      opened.abort();
+      const missing = await fetch(`${a}/api/jobs/${crypto.randomUUID()}/events?token=x`, { headers: { origin } });
+      expect(missing.status).to.equal(404);
+      expect(missing.headers.get('access-control-allow-origin')).to.equal(expected);
+      expect(missing.headers.get('x-content-type-options')).to.equal('nosniff');
+      await missing.text();
+    }
   });
 
   it('refuses cross-site form posts with 403 forbidden_origin, and lets same-origin and non-browser clients through', async () => {
